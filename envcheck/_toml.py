@@ -1,0 +1,24 @@
+"""tomllib on 3.11+, tomli before; one place so parse errors read the same."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from envcheck.errors import ParseError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+def loads(text: str, path: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        msg = getattr(exc, "msg", None) or str(exc).split(" (at line")[0]
+        raise ParseError(f"invalid TOML: {msg}", path=path, line=line) from None
+    except RecursionError:
+        raise ParseError("invalid TOML: nested too deeply", path=path) from None

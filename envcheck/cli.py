@@ -1,0 +1,74 @@
+"""The ``envcheck`` command: a thin shell over the library.
+
+Each sub-command lives in ``envcheck/commands/<name>.py`` and exposes
+``register(subparsers)``; this module only wires them up, turns
+:class:`~envcheck.errors.EnvcheckError` into one line on stderr with exit 2, and
+keeps start-up cheap (heavy modules are imported inside the commands).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from envcheck import __version__
+from envcheck.errors import EnvcheckError
+
+# An explicit registry, in the order `--help` lists them.
+COMMANDS: tuple[str, ...] = ("scan", "snapshot", "diff", "lint", "dockerfile", "rules")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse's default prints the whole usage; the contract is one line + exit 2.
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="envcheck",
+        description="Capture the runtime a project really runs on, diff it, and pin it.",
+        epilog="Run 'envcheck COMMAND --help' for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"envcheck {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        module = importlib.import_module(f"envcheck.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `--version` is on every commit path (pre-commit); answer it before
+    # building the full parser.
+    if args_list in (["--version"], ["-V"]):
+        print(f"envcheck {__version__}")
+        return EXIT_OK
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        result: int = func(args)
+        return result
+    except EnvcheckError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("envcheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``envcheck snapshot host|project|image`` — capture one snapshot as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from envcheck.commands._common import add_command, add_python_option
+
+EXAMPLES = """\
+  envcheck snapshot project .                      # what the project's files declare
+  envcheck snapshot host . -o laptop.json          # this machine's interpreter, packages, env
+  envcheck snapshot image docker-archive:app.tar   # a saved image, read statically
+  envcheck snapshot image myapp:1.4 --probe        # ask the engine, and run a sandboxed probe
+"""
+
+
+def register(sub: Any) -> None:
+    parser = add_command(
+        sub,
+        "snapshot",
+        help="capture one snapshot (host, project or image) as JSON",
+        description="Capture one snapshot as envcheck.snapshot/1 JSON.",
+        examples=EXAMPLES,
+    )
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True, parser_class=type(parser))
+
+    project = kinds.add_parser("project", help="what the project's files declare")
+    project.add_argument("dir", nargs="?", default=".", help="project directory (default: .)")
+    _output(project)
+    project.set_defaults(func=run_project)
+
+    host = kinds.add_parser("host", help="the project's interpreter, packages, node, env and platform on this machine")
+    host.add_argument("dir", nargs="?", default=".", help="project directory (default: .)")
+    add_python_option(host)
+    host.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules")
+    host.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
+    _output(host)
+    host.set_defaults(func=run_host)
+
+    image = kinds.add_parser(
+        "image",
+        help="what a built image contains, read statically",
+        description="REF: docker-archive:PATH, oci-archive:PATH, oci:DIR, dir:ROOTFS, docker:NAME[:TAG], "
+        "registry:HOST/NAME[:TAG|@DIGEST]; a bare path or name is detected.",
+    )
+    image.add_argument("ref", help="image reference")
+    image.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform index")
+    image.add_argument("--probe", action="store_true", help="also run a sandboxed, network-less probe in a container")
+    image.add_argument(
+        "--insecure-registry", action="append", default=[], metavar="HOST", help="allow plain HTTP for this registry"
+    )
+    image.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
+    _output(image)
+    image.set_defaults(func=run_image)
+
+
+def _output(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE", help="write JSON to FILE (atomically) instead of stdout")
+
+
+def _emit(args: argparse.Namespace, text: str) -> int:
+    if args.output:
+        from envcheck._io import atomic_write
+
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _env_allow(root: Path, explicit: str | None) -> tuple[str, ...]:
+    from envcheck.config import load_config
+
+    return load_config(root, explicit).env_allow
+
+
+def run_project(args: argparse.Namespace) -> int:
+    from envcheck.scanners.project import scan_project
+
+    return _emit(args, scan_project(Path(args.dir)).to_json())
+
+
+def run_host(args: argparse.Namespace) -> int:
+    from envcheck.scanners.host import scan_host
+
+    root = Path(args.dir)
+    snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=_env_allow(root, args.config))
+    for note in snap.notes:
+        print(f"envcheck: {note}", file=sys.stderr)
+    return _emit(args, snap.to_json())
+
+
+def run_image(args: argparse.Namespace) -> int:
+    from envcheck.scanners.image import scan_image
+
+    snap = scan_image(
+        args.ref,
+        platform=args.platform,
+        probe=args.probe,
+        env_allow=_env_allow(Path("."), args.config),
+        insecure_registries=tuple(args.insecure_registry),
+    )
+    return _emit(args, snap.to_json())

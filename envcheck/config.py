@@ -1,0 +1,126 @@
+"""Project configuration: ``[tool.envcheck]`` in pyproject.toml, or ``envcheck.toml``.
+
+Keys (kebab-case, as in ruff and pre-commit configs)::
+
+    select = ["EC1", "EC201"]          # rule ids or prefixes; default: all
+    ignore = ["EC203"]
+    fail-on = "warning"                # error | warning | info | never
+    rules-dir = "envcheck-rules"       # the project's own rule files
+    env-allow = ["APP_MODE"]           # variables whose values may be recorded
+    baseline = ".envcheck-baseline.json"
+    [severity]                         # per-rule overrides
+    EC401 = "error"
+    [per-path-ignores]                 # glob -> rule ids
+    "legacy/*" = ["EC401"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envcheck._io import read_text
+from envcheck._toml import loads
+from envcheck.errors import ConfigError
+
+SEVERITIES = ("error", "warning", "info")
+FAIL_ON = ("error", "warning", "info", "never")
+_KNOWN = {"select", "ignore", "fail-on", "rules-dir", "env-allow", "baseline", "severity", "per-path-ignores"}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: str | None = None
+    rules_dir: Path | None = None
+    env_allow: tuple[str, ...] = ()
+    baseline: Path | None = None
+    severity: Mapping[str, str] = field(default_factory=dict)
+    per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    path: str | None = None  # where it was read from, for messages
+
+
+def find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The project's config table, or None when the project has none."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        data = loads(read_text(pyproject), str(pyproject))
+        tool = data.get("tool")
+        if isinstance(tool, dict) and isinstance(tool.get("envcheck"), dict):
+            return pyproject, tool["envcheck"]
+    standalone = root / "envcheck.toml"
+    if standalone.is_file():
+        data = loads(read_text(standalone), str(standalone))
+        # Accept both a bare table and one nested like pyproject's.
+        table = data.get("tool", {}).get("envcheck") if isinstance(data.get("tool"), dict) else None
+        return standalone, table if isinstance(table, dict) else data
+    return None
+
+
+def load_config(root: Path, explicit: str | None = None) -> Config:
+    if explicit is not None:
+        path = Path(explicit)
+        data = loads(read_text(path), str(path))
+        tool = data.get("tool")
+        table = tool.get("envcheck") if isinstance(tool, dict) and isinstance(tool.get("envcheck"), dict) else data
+        return parse_config(table, path)
+    found = find_config(root)
+    if found is None:
+        return Config()
+    return parse_config(found[1], found[0])
+
+
+def _ids(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{key}: expected a list of rule ids", path=where)
+    return tuple(v.strip().upper() for v in value)
+
+
+def parse_config(table: Mapping[str, Any], path: Path) -> Config:
+    where = str(path)
+    unknown = sorted(set(table) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"unknown key {unknown[0]!r} in envcheck config", path=where)
+    fail_on = table.get("fail-on")
+    if fail_on is not None and fail_on not in FAIL_ON:
+        raise ConfigError(f"fail-on: must be one of {', '.join(FAIL_ON)}", path=where)
+    severity_raw = table.get("severity", {})
+    if not isinstance(severity_raw, dict):
+        raise ConfigError("severity: expected a table of RULE = severity", path=where)
+    severity: dict[str, str] = {}
+    for rule_id, sev in severity_raw.items():
+        if sev not in SEVERITIES:
+            raise ConfigError(f"severity.{rule_id}: must be one of {', '.join(SEVERITIES)}", path=where)
+        severity[str(rule_id).upper()] = sev
+    ppi_raw = table.get("per-path-ignores", {})
+    if not isinstance(ppi_raw, dict):
+        raise ConfigError("per-path-ignores: expected a table of glob = [rule ids]", path=where)
+    ppi = {str(glob): _ids(ids, f"per-path-ignores.{glob}", where) for glob, ids in ppi_raw.items()}
+    env_allow = table.get("env-allow", [])
+    if not isinstance(env_allow, list) or not all(isinstance(v, str) for v in env_allow):
+        raise ConfigError("env-allow: expected a list of variable names", path=where)
+
+    def rel(key: str) -> Path | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a path", path=where)
+        return (path.parent / value).resolve()
+
+    return Config(
+        select=_ids(table.get("select", []), "select", where),
+        ignore=_ids(table.get("ignore", []), "ignore", where),
+        fail_on=fail_on,
+        rules_dir=rel("rules-dir"),
+        env_allow=tuple(env_allow),
+        baseline=rel("baseline"),
+        severity=severity,
+        per_path_ignores=ppi,
+        path=where,
+    )

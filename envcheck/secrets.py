@@ -1,0 +1,150 @@
+"""Environment values are secrets until proven otherwise (DESIGN.md, Snapshot JSON).
+
+A value is kept only when the variable's *name* is on the allow-list or matches
+a safe pattern, *and* the value itself does not look like a credential.  Every
+scanner and reporter goes through :func:`keep_value`, so the policy lives here
+and nowhere else.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from collections.abc import Iterable
+
+# Names whose values describe the runtime rather than grant access to anything.
+SAFE_NAMES: frozenset[str] = frozenset(
+    {
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "PATH",
+        "HOME",
+        "USER",
+        "SHELL",
+        "TERM",
+        "PWD",
+        "HOSTNAME",
+        "NODE_ENV",
+        "FLASK_APP",
+        "FLASK_DEBUG",
+        "DJANGO_SETTINGS_MODULE",
+        "PYTHONPATH",
+        "PYTHONUNBUFFERED",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONHASHSEED",
+        "PIP_NO_CACHE_DIR",
+        "PIP_DISABLE_PIP_VERSION_CHECK",
+        "VIRTUAL_ENV",
+        "DEBIAN_FRONTEND",
+        "PORT",
+        "HOST",
+        "DEBUG",
+        "LOG_LEVEL",
+        "WORKERS",
+        "GPG_KEY",
+    }
+)
+SAFE_PATTERNS: tuple[str, ...] = (
+    "*_ENV",
+    "*_VERSION",
+    "LC_*",
+    "*PATH",
+    "*_PORT",
+    "*_HOST",
+    "*_LOG_LEVEL",
+    "*_DEBUG",
+    "*_HOME",
+    "*_DIR",
+)
+# A name containing one of these is never safe, whatever pattern it matches
+# (`SECRET_KEY_PATH` is fine to know about, its value still is not shown).
+_SENSITIVE_NAME = re.compile(
+    r"SECRET|PASSW|PASSWD|PWD_|TOKEN|APIKEY|API_KEY|PRIVATE|CREDENTIAL|AUTH|SESSION|COOKIE|SIGNING|_KEY$|^KEY$|DSN|DATABASE_URL|_URI$|_URL$",
+    re.IGNORECASE,
+)
+
+# Value shapes that are credentials whatever the variable is called.
+_SECRET_VALUE = re.compile(
+    r"(AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id
+    r"|gh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
+    r"|github_pat_[A-Za-z0-9_]{30,}"
+    r"|xox[abpr]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|sk_(live|test)_[A-Za-z0-9]{16,}"  # Stripe
+    r"|sk-[A-Za-z0-9_-]{20,}"  # OpenAI-style keys
+    r"|AIza[0-9A-Za-z_-]{35}"  # Google API key
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"  # URL with user:password
+    r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.",  # JWT
+)
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character; random keys score well above English or paths."""
+    if not value:
+        return 0.0
+    counts: dict[str, int] = {}
+    for ch in value:
+        counts[ch] = counts.get(ch, 0) + 1
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def looks_secret_value(value: str) -> bool:
+    """True when the value itself has the shape of a credential."""
+    if _SECRET_VALUE.search(value):
+        return True
+    # Long, dense, high-entropy tokens without spaces or path separators are
+    # keys far more often than they are configuration.
+    token = value.strip()
+    return (
+        len(token) >= 20
+        and " " not in token
+        and "/" not in token
+        and shannon_entropy(token) >= 4.0
+        and any(c.isdigit() for c in token)
+        and any(c.isalpha() for c in token)
+    )
+
+
+def is_sensitive_name(name: str) -> bool:
+    return bool(_SENSITIVE_NAME.search(name))
+
+
+def is_safe_name(name: str, allow: Iterable[str] = ()) -> bool:
+    """True when the variable's value may be recorded (before looking at the value)."""
+    upper = name.upper()
+    allowed = {a.upper() for a in allow}
+    if upper in allowed:
+        return True
+    if is_sensitive_name(upper):
+        return False
+    if upper in SAFE_NAMES:
+        return True
+    return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SAFE_PATTERNS)
+
+
+def keep_value(name: str, value: str, allow: Iterable[str] = ()) -> bool:
+    """May this variable's value be stored in a snapshot or printed?"""
+    return is_safe_name(name, allow) and not looks_secret_value(value)
+
+
+def looks_secret(name: str, value: str) -> bool:
+    """Would baking ``name=value`` into an image leak a credential? (EC503)"""
+    if not value or value.startswith("$"):
+        # Empty or a reference to another variable/build arg: nothing baked in.
+        return False
+    if looks_secret_value(value):
+        return True
+    return is_sensitive_name(name) and not _is_placeholder(value)
+
+
+_PLACEHOLDERS = re.compile(
+    r"^(changeme|change-me|change_me|xxx+|\*+|<.*>|\{\{.*\}\}|none|null|todo|example|dummy|placeholder|your[-_].*|false|true|0|1)$",
+    re.IGNORECASE,
+)
+
+
+def _is_placeholder(value: str) -> bool:
+    return bool(_PLACEHOLDERS.match(value.strip()))
