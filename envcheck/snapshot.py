@@ -43,7 +43,7 @@ def now_rfc3339() -> str:
 
 def _opt(d: dict[str, Any], key: str, value: Any) -> None:
     """Set ``key`` only when there is something to say (absent, not invented)."""
-    if value is None or value == () or value == {} or value == []:
+    if value is None or (isinstance(value, (tuple, list, dict)) and not value):
         return
     d[key] = value
 
@@ -575,6 +575,8 @@ class Snapshot:
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Snapshot:
+        if not isinstance(data, dict):
+            raise SnapshotError(f"not an envcheck snapshot (expected a JSON object with schema {SCHEMA!r})", path=path)
         r = _Reader(data, "snapshot", path)
         schema = r.data.get("schema")
         if schema != SCHEMA:
@@ -590,13 +592,17 @@ class Snapshot:
         image = r.data.get("image")
         if image is not None and not isinstance(image, dict):
             raise SnapshotError("snapshot.image: expected an object", path=path)
-        runtimes = {k: Runtime.from_reader(runtimes_r.child(v, k)) for k, v in runtimes_r.data.items()} if runtimes_r else {}
+        runtimes = (
+            {k: Runtime.from_reader(runtimes_r.child(v, k)) for k, v in runtimes_r.data.items()} if runtimes_r else {}
+        )
         packages: dict[str, tuple[Package, ...]] = {}
         if packages_r:
             for eco, items in packages_r.data.items():
                 if not isinstance(items, list):
                     raise SnapshotError(f"snapshot.packages.{eco}: expected a list", path=path)
-                packages[eco] = tuple(Package.from_reader(packages_r.child(v, f"{eco}[{i}]")) for i, v in enumerate(items))
+                packages[eco] = tuple(
+                    Package.from_reader(packages_r.child(v, f"{eco}[{i}]")) for i, v in enumerate(items)
+                )
         env = {k: EnvVar.from_reader(env_r.child(v, k)) for k, v in env_r.data.items()} if env_r else {}
         return cls(
             source=Source.from_reader(src),
