@@ -61,7 +61,7 @@ class _Reader:
     def _fail(self, key: str, expected: str) -> SnapshotError:
         return SnapshotError(f"{self.where}.{key}: expected {expected}", path=self.path)
 
-    def str(self, key: str) -> str:
+    def string(self, key: str) -> str:
         v = self.data.get(key)
         if not isinstance(v, str):
             raise self._fail(key, "a string")
@@ -75,20 +75,20 @@ class _Reader:
             raise self._fail(key, "a string")
         return v
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         v = self.data.get(key, default)
         if not isinstance(v, bool):
             raise self._fail(key, "true or false")
         return v
 
-    def list(self, key: str) -> list[Any]:
+    def array(self, key: str) -> list[Any]:
         v = self.data.get(key, [])
         if not isinstance(v, list):
             raise self._fail(key, "a list")
         return v
 
     def str_tuple(self, key: str) -> tuple[str, ...]:
-        items = self.list(key)
+        items = self.array(key)
         if not all(isinstance(i, str) for i in items):
             raise self._fail(key, "a list of strings")
         return tuple(items)
@@ -123,10 +123,10 @@ class Source:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> Source:
-        kind = r.str("kind")
+        kind = r.string("kind")
         if kind not in _KINDS:
             raise SnapshotError(f"{r.where}.kind: must be one of host, image, project", path=r.path)
-        return cls(kind=cast(SourceKind, kind), ref=r.str("ref"), captured_at=r.opt_str("captured_at") or "")
+        return cls(kind=cast(SourceKind, kind), ref=r.string("ref"), captured_at=r.opt_str("captured_at") or "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +165,7 @@ class Runtime:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> Runtime:
-        return cls(version=r.str("version"), implementation=r.opt_str("implementation"), path=r.opt_str("path"))
+        return cls(version=r.string("version"), implementation=r.opt_str("implementation"), path=r.opt_str("path"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +195,11 @@ class Package:
     @classmethod
     def from_reader(cls, r: _Reader) -> Package:
         return cls(
-            name=r.str("name"),
-            version=r.str("version"),
+            name=r.string("name"),
+            version=r.string("version"),
             path=r.opt_str("path"),
-            active=r.bool("active", True),
-            editable=r.bool("editable", False),
+            active=r.flag("active", True),
+            editable=r.flag("editable", False),
         )
 
 
@@ -217,7 +217,7 @@ class EnvVar:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> EnvVar:
-        return cls(set=r.bool("set", False), value=r.opt_str("value"))
+        return cls(set=r.flag("set", False), value=r.opt_str("value"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,13 +297,13 @@ class Requirement:
     def from_reader(cls, r: _Reader) -> Requirement:
         return cls(
             ecosystem=_ecosystem(r),
-            name=r.str("name"),
+            name=r.string("name"),
             specifier=r.opt_str("specifier") or "",
             source=r.opt_str("source") or "",
             extras=r.str_tuple("extras"),
             marker=r.opt_str("marker"),
             url=r.opt_str("url"),
-            editable=r.bool("editable", False),
+            editable=r.flag("editable", False),
             hashes=r.str_tuple("hashes"),
             group=r.opt_str("group"),
         )
@@ -322,6 +322,9 @@ class LockedPackage:
     """One entry of a lock file (``package-lock.json``, ``poetry.lock``, …).
 
     ``path`` distinguishes nested node copies (``node_modules/a/node_modules/b``).
+    ``specifiers`` are the manifest ranges the lock recorded as resolving to
+    this entry (yarn.lock keys, pnpm importer specifiers, package-lock's root
+    manifest), so lock-vs-manifest checks need no file access.
     """
 
     ecosystem: Ecosystem
@@ -332,6 +335,7 @@ class LockedPackage:
     dev: bool = False
     marker: str | None = None
     path: str | None = None
+    specifiers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"ecosystem": self.ecosystem, "name": self.name, "version": self.version}
@@ -341,19 +345,21 @@ class LockedPackage:
             d["dev"] = True
         _opt(d, "marker", self.marker)
         _opt(d, "path", self.path)
+        _opt(d, "specifiers", list(self.specifiers))
         return d
 
     @classmethod
     def from_reader(cls, r: _Reader) -> LockedPackage:
         return cls(
             ecosystem=_ecosystem(r),
-            name=r.str("name"),
-            version=r.str("version"),
+            name=r.string("name"),
+            version=r.string("version"),
             source=r.opt_str("source") or "",
             hashes=r.str_tuple("hashes"),
-            dev=r.bool("dev", False),
+            dev=r.flag("dev", False),
             marker=r.opt_str("marker"),
             path=r.opt_str("path"),
+            specifiers=r.str_tuple("specifiers"),
         )
 
 
@@ -372,7 +378,7 @@ class BaseImage:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> BaseImage:
-        return cls(ref=r.str("ref"), source=r.str("source"), stage=r.opt_str("stage"), raw=r.opt_str("raw"))
+        return cls(ref=r.string("ref"), source=r.string("source"), stage=r.opt_str("stage"), raw=r.opt_str("raw"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +391,7 @@ class EnvRef:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> EnvRef:
-        return cls(name=r.str("name"), source=r.str("source"))
+        return cls(name=r.string("name"), source=r.string("source"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,8 +420,8 @@ class InstallCommand:
     @classmethod
     def from_reader(cls, r: _Reader) -> InstallCommand:
         return cls(
-            tool=r.str("tool"),
-            action=r.str("action"),
+            tool=r.string("tool"),
+            action=r.string("action"),
             packages=r.str_tuple("packages"),
             files=r.str_tuple("files"),
             source=r.opt_str("source") or "",
@@ -449,15 +455,15 @@ class DockerfileVar:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> DockerfileVar:
-        kind = r.str("kind")
+        kind = r.string("kind")
         if kind not in ("ENV", "ARG"):
             raise SnapshotError(f"{r.where}.kind: must be ENV or ARG", path=r.path)
         return cls(
-            name=r.str("name"),
+            name=r.string("name"),
             kind=cast(Literal["ENV", "ARG"], kind),
-            source=r.str("source"),
-            has_value=r.bool("has_value", False),
-            secret=r.bool("secret", False),
+            source=r.string("source"),
+            has_value=r.flag("has_value", False),
+            secret=r.flag("secret", False),
             value=r.opt_str("value"),
         )
 
@@ -476,7 +482,7 @@ class Suppression:
 
     @classmethod
     def from_reader(cls, r: _Reader) -> Suppression:
-        return cls(source=r.str("source"), rules=r.str_tuple("rules"))
+        return cls(source=r.string("source"), rules=r.str_tuple("rules"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +520,7 @@ class Declared:
         node = r.obj("node")
 
         def items(key: str) -> list[_Reader]:
-            return [r.child(v, f"{key}[{i}]") for i, v in enumerate(r.list(key))]
+            return [r.child(v, f"{key}[{i}]") for i, v in enumerate(r.array(key))]
 
         return cls(
             python=DeclaredRuntime.from_reader(py, "requires") if py else None,
@@ -637,7 +643,7 @@ def _package_key(p: Package) -> tuple[str, str, str]:
 
 
 def _ecosystem(r: _Reader) -> Ecosystem:
-    eco = r.str("ecosystem")
+    eco = r.string("ecosystem")
     if eco not in ("python", "node"):
         raise SnapshotError(f"{r.where}.ecosystem: must be python or node", path=r.path)
     return cast(Ecosystem, eco)

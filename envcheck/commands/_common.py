@@ -21,7 +21,9 @@ def add_command(sub: Any, name: str, *, help: str, description: str, examples: s
 
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (atomically) instead of stdout"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only findings, no summary")
     parser.add_argument("-v", "--verbose", action="store_true", help="say what was scanned and skipped")
 
@@ -35,9 +37,13 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="exit 1 when a finding at or above this severity remains (default: error, or the config's fail-on)",
     )
-    parser.add_argument("--select", metavar="IDS", help="only these rules (comma-separated ids or prefixes, e.g. EC2,EC301)")
+    parser.add_argument(
+        "--select", metavar="IDS", help="only these rules (comma-separated ids or prefixes, e.g. EC2,EC301)"
+    )
     parser.add_argument("--ignore", metavar="IDS", help="skip these rules (comma-separated ids or prefixes)")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: [tool.envcheck] in pyproject.toml, or envcheck.toml)")
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (default: [tool.envcheck] in pyproject.toml, or envcheck.toml)"
+    )
 
 
 def add_python_option(parser: argparse.ArgumentParser) -> None:

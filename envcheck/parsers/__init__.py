@@ -1,0 +1,112 @@
+"""The parser registry: which project file is read by which parser module.
+
+An explicit table instead of discovery (like pre-commit's ``all_languages``):
+a newcomer finds the parser for ``poetry.lock`` by reading this file, and a
+test checks every module named here exists and exposes ``parse``.  Modules are
+imported lazily so ``envcheck lint`` only pays for the formats a project has.
+
+Every parser module exposes ``parse(path: Path, root: Path) -> Declared``: a
+fragment of :class:`envcheck.snapshot.Declared` whose sources are relative to
+``root`` (``requirements.txt:3``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from envcheck.snapshot import Declared
+
+ParseFunc = Callable[[Path, Path], "Declared"]
+
+# Exact file names (the last path component).
+BY_NAME: Mapping[str, str] = {
+    # python manifests and locks
+    "pyproject.toml": "pyproject",
+    "setup.cfg": "setup_cfg",
+    "Pipfile": "pipfile",
+    "Pipfile.lock": "pipfile_lock",
+    "poetry.lock": "poetry_lock",
+    "uv.lock": "uv_lock",
+    "environment.yml": "conda_env",
+    "environment.yaml": "conda_env",
+    # node manifests and locks
+    "package.json": "package_json",
+    "package-lock.json": "package_lock",
+    "npm-shrinkwrap.json": "package_lock",
+    "yarn.lock": "yarn_lock",
+    "pnpm-lock.yaml": "pnpm_lock",
+    # interpreter version files
+    ".python-version": "version_files",
+    "runtime.txt": "version_files",
+    ".tool-versions": "version_files",
+    ".nvmrc": "version_files",
+    ".node-version": "version_files",
+    # container builds
+    "Dockerfile": "dockerfile",
+    "Containerfile": "dockerfile",
+    # env var templates (never `.env` itself: it holds the real values)
+    ".env.example": "env_refs",
+    ".env.sample": "env_refs",
+    ".env.template": "env_refs",
+    ".env.dist": "env_refs",
+}
+
+# Glob patterns on the file name, tried in order after BY_NAME.
+BY_PATTERN: tuple[tuple[str, str], ...] = (
+    ("*.dockerignore", ""),  # BuildKit's per-Dockerfile ignore file, not a Dockerfile
+    ("Dockerfile.*", "dockerfile"),
+    ("*.Dockerfile", "dockerfile"),
+    ("Containerfile.*", "dockerfile"),
+    ("*.Containerfile", "dockerfile"),
+    ("requirements*.txt", "requirements"),
+    ("*requirements.txt", "requirements"),
+    ("requirements*.in", "requirements"),  # pip-tools inputs: the human-written manifest
+    ("docker-compose*.yml", "env_refs"),
+    ("docker-compose*.yaml", "env_refs"),
+    ("compose*.yml", "env_refs"),
+    ("compose*.yaml", "env_refs"),
+    ("*.py", "env_refs"),
+    ("*.js", "env_refs"),
+    ("*.mjs", "env_refs"),
+    ("*.cjs", "env_refs"),
+    ("*.jsx", "env_refs"),
+    ("*.ts", "env_refs"),
+    ("*.tsx", "env_refs"),
+    ("*.mts", "env_refs"),
+    ("*.cts", "env_refs"),
+)
+
+# Files inside a `requirements/` folder are requirement files whatever their
+# name (`requirements/base.txt`, `requirements/dev.in`).
+_REQUIREMENTS_DIRS = frozenset({"requirements", "reqs"})
+
+# Every module this registry can name; a test checks each exists.
+MODULES: tuple[str, ...] = tuple(sorted({*BY_NAME.values(), *(m for _, m in BY_PATTERN if m), "requirements"}))
+
+
+def parser_for(relpath: str | PurePosixPath) -> str | None:
+    """The parser module for a project-relative path, or None when envcheck ignores the file."""
+    p = PurePosixPath(relpath)
+    name = p.name
+    module = BY_NAME.get(name)
+    if module is not None:
+        return module
+    if p.parent.name in _REQUIREMENTS_DIRS and p.suffix in (".txt", ".in"):
+        return "requirements"
+    for pattern, module in BY_PATTERN:
+        if fnmatch.fnmatchcase(name, pattern):
+            return module or None
+    return None
+
+
+def load(module: str) -> ParseFunc:
+    """Import ``envcheck.parsers.<module>`` and return its ``parse``."""
+    if module not in MODULES:
+        raise KeyError(module)
+    mod = importlib.import_module(f"envcheck.parsers.{module}")
+    return cast(ParseFunc, mod.parse)
