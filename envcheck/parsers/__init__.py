@@ -104,6 +104,18 @@ def parser_for(relpath: str | PurePosixPath) -> str | None:
     return None
 
 
+def relpath(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` in POSIX form, as every ``source`` is written."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.as_posix()
+
+
 def load(module: str) -> ParseFunc:
     """Import ``envcheck.parsers.<module>`` and return its ``parse``."""
     if module not in MODULES:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.registry.fake_registry import FakeRegistry, digest_of
 
 from envcheck.distribution import (
     DOCKER_MANIFEST,
@@ -22,6 +21,7 @@ from envcheck.distribution import (
     parse_registry_ref,
 )
 from envcheck.errors import ImageError
+from tests.registry.fake_registry import FakeRegistry, digest_of
 
 CONFIG = json.dumps({"architecture": "amd64", "os": "linux", "config": {}}).encode()
 LAYER = b"layer-bytes" * 1000
@@ -37,7 +37,9 @@ def _image(reg: FakeRegistry, tag: str = "1.0", media: str = OCI_MANIFEST) -> st
             "schemaVersion": 2,
             "mediaType": media,
             "config": {"digest": cfg, "size": len(CONFIG), "mediaType": "application/vnd.oci.image.config.v1+json"},
-            "layers": [{"digest": layer, "size": len(LAYER), "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"}],
+            "layers": [
+                {"digest": layer, "size": len(LAYER), "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"}
+            ],
         },
     )
 
@@ -60,7 +62,12 @@ def client(reg: FakeRegistry, tag: str = "1.0", **kw: object) -> RegistryClient:
     [
         ("registry:127.0.0.1:5000/app:1.0", "127.0.0.1:5000", "app", "1.0"),
         ("registry:localhost/team/app", "localhost", "team/app", "latest"),
-        ("registry:reg.example.invalid:443/a/b@sha256:" + "a" * 64, "reg.example.invalid:443", "a/b", "sha256:" + "a" * 64),
+        (
+            "registry:reg.example.invalid:443/a/b@sha256:" + "a" * 64,
+            "reg.example.invalid:443",
+            "a/b",
+            "sha256:" + "a" * 64,
+        ),
     ],
 )
 def test_parse_refs(text: str, host: str, name: str, ref: str) -> None:
@@ -68,7 +75,9 @@ def test_parse_refs(text: str, host: str, name: str, ref: str) -> None:
     assert (r.host, r.name, r.reference) == (host, name, ref)
 
 
-@pytest.mark.parametrize("text", ["registry:app", "registry:host/UPPER", "registry:h/a@sha256:zz", "registry:h/a:bad tag"])
+@pytest.mark.parametrize(
+    "text", ["registry:app", "registry:host/UPPER", "registry:h/a@sha256:zz", "registry:h/a:bad tag"]
+)
 def test_bad_refs_are_clear(text: str) -> None:
     with pytest.raises(ImageError):
         parse_registry_ref(text)
@@ -95,7 +104,12 @@ def test_docker_v2_media_type_and_head_digest(registry: FakeRegistry) -> None:
 
 def test_index_resolved_by_platform(registry: FakeRegistry) -> None:
     amd = _image(registry, tag="amd")
-    arm_manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"digest": digest_of(CONFIG), "size": len(CONFIG)}, "layers": []}
+    arm_manifest = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"digest": digest_of(CONFIG), "size": len(CONFIG)},
+        "layers": [],
+    }
     arm = registry.add_manifest("arm", OCI_MANIFEST, arm_manifest)
     registry.add_manifest(
         "multi",
@@ -104,8 +118,18 @@ def test_index_resolved_by_platform(registry: FakeRegistry) -> None:
             "schemaVersion": 2,
             "mediaType": OCI_INDEX,
             "manifests": [
-                {"digest": amd, "mediaType": OCI_MANIFEST, "size": 1, "platform": {"os": "linux", "architecture": "amd64"}},
-                {"digest": arm, "mediaType": OCI_MANIFEST, "size": 1, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+                {
+                    "digest": amd,
+                    "mediaType": OCI_MANIFEST,
+                    "size": 1,
+                    "platform": {"os": "linux", "architecture": "amd64"},
+                },
+                {
+                    "digest": arm,
+                    "mediaType": OCI_MANIFEST,
+                    "size": 1,
+                    "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+                },
             ],
         },
     )
@@ -182,8 +206,10 @@ def test_retries_on_429(registry: FakeRegistry) -> None:
 
 
 def test_unreachable_registry() -> None:
-    c = RegistryClient(parse_registry_ref("registry:127.0.0.1:9/app:1"), use_docker_config=False, retries=1, backoff=0.0)
-    with pytest.raises(ImageError, match="cannot reach registry 127.0.0.1:9"):
+    c = RegistryClient(
+        parse_registry_ref("registry:127.0.0.1:9/app:1"), use_docker_config=False, retries=1, backoff=0.0
+    )
+    with pytest.raises(ImageError, match=r"cannot reach registry 127\.0\.0\.1:9"):
         c.ping()
 
 
@@ -199,7 +225,9 @@ def test_docker_config_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_credential_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     helper = tmp_path / "docker-credential-fake"
-    helper.write_text('#!/bin/sh\nread host\necho "{\\"Username\\": \\"carol\\", \\"Secret\\": \\"from-helper-$host\\"}"\n')
+    helper.write_text(
+        '#!/bin/sh\nread host\necho "{\\"Username\\": \\"carol\\", \\"Secret\\": \\"from-helper-$host\\"}"\n'
+    )
     helper.chmod(helper.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     (tmp_path / "config.json").write_text(json.dumps({"credHelpers": {"reg.invalid": "fake"}}))
@@ -210,5 +238,5 @@ def test_credential_helper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_malformed_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "config.json").write_text("{nope")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
-    with pytest.raises(ImageError, match="config.json: cannot read docker client config"):
+    with pytest.raises(ImageError, match=r"config\.json: cannot read docker client config"):
         load_credentials("x")
