@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
@@ -18,6 +19,9 @@ def loads(text: str, path: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
+        if line is None:  # before 3.14 the position is only in the message
+            at = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+            line = int(at.group(1)) if at else None
         msg = getattr(exc, "msg", None) or str(exc).split(" (at line")[0]
         raise ParseError(f"invalid TOML: {msg}", path=path, line=line) from None
     except RecursionError:

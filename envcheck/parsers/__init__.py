@@ -65,7 +65,7 @@ BY_PATTERN: tuple[tuple[str, str], ...] = (
     ("*.Containerfile", "dockerfile"),
     ("requirements*.txt", "requirements"),
     ("*requirements.txt", "requirements"),
-    ("requirements*.in", "requirements"),  # pip-tools inputs: the human-written manifest
+    ("requirements*.lock", "requirements"),  # `envcheck dockerfile` writes requirements.lock: == pins in pip syntax
     ("docker-compose*.yml", "env_refs"),
     ("docker-compose*.yaml", "env_refs"),
     ("compose*.yml", "env_refs"),
@@ -82,7 +82,9 @@ BY_PATTERN: tuple[tuple[str, str], ...] = (
 )
 
 # Files inside a `requirements/` folder are requirement files whatever their
-# name (`requirements/base.txt`, `requirements/dev.in`).
+# name (`requirements/base.txt`).  pip-tools `*.in` inputs are not read: the
+# compiled `*.txt` beside them is what gets installed, and the loose ranges of
+# an `.in` are deliberate, not the EC401 smell they would look like.
 _REQUIREMENTS_DIRS = frozenset({"requirements", "reqs"})
 
 # Every module this registry can name; a test checks each exists.
@@ -96,7 +98,7 @@ def parser_for(relpath: str | PurePosixPath) -> str | None:
     module = BY_NAME.get(name)
     if module is not None:
         return module
-    if p.parent.name in _REQUIREMENTS_DIRS and p.suffix in (".txt", ".in"):
+    if p.parent.name in _REQUIREMENTS_DIRS and p.suffix == ".txt":
         return "requirements"
     for pattern, module in BY_PATTERN:
         if fnmatch.fnmatchcase(name, pattern):

@@ -1,0 +1,301 @@
+"""Environment variables a project refers to — names only, never values.
+
+Sources, each giving ``EnvRef(name, "relpath:LINE")``:
+
+- env templates ``.env.example`` / ``.env.sample`` / ``.env.template`` /
+  ``.env.dist`` (``.env`` itself holds real values and is never opened);
+- Python via :mod:`ast`: ``os.environ["X"]``, ``os.environ.get("X")``,
+  ``os.getenv("X")``, ``os.environ.setdefault/pop("X")``, ``"X" in os.environ``,
+  and the same through ``from os import environ, getenv`` or ``import os as o``.
+  A file that does not parse records nothing: user code's syntax is not
+  envcheck's concern;
+- JavaScript/TypeScript via one compiled regex: ``process.env.X``,
+  ``process.env["X"]``, ``const { A, B } = process.env``,
+  ``import.meta.env.X``; comments and string literals are stepped over;
+- Compose files: ``services.*.environment`` keys (list and mapping forms) and
+  ``${VAR}`` interpolations, which compose fills from the host environment.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from envcheck._io import read_text
+from envcheck.errors import ParseError
+from envcheck.parsers import relpath
+from envcheck.snapshot import Declared, EnvRef
+
+TEMPLATE_NAMES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
+PYTHON_SUFFIXES = frozenset({".py"})
+JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts"})
+
+# Source files larger than this are generated or vendored (bundles, minified
+# code): skipped, they are not where a project declares what it reads.
+MAX_SOURCE_BYTES = 1024 * 1024
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TEMPLATE_LINE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=|$)")
+
+
+def parse(path: Path, root: Path) -> Declared:
+    rel = relpath(path, root)
+    name = path.name
+    if name == ".env":
+        return Declared()
+    if name in TEMPLATE_NAMES:
+        refs = template_refs(read_text(path, limit=MAX_MANIFEST_BYTES), rel)
+        return Declared(env_refs=refs, files=(rel,))
+    if _is_compose(name):
+        refs = compose_refs(read_text(path, limit=MAX_MANIFEST_BYTES), rel)
+        return Declared(env_refs=refs, files=(rel,))
+    suffix = path.suffix.lower()
+    if suffix in PYTHON_SUFFIXES:
+        data = _read_source(path)
+        return Declared(env_refs=python_refs(data, rel)) if data is not None else Declared()
+    if suffix in JS_SUFFIXES:
+        if name.endswith((".min.js", ".d.ts")):
+            return Declared()
+        data = _read_source(path)
+        if data is None:
+            return Declared()
+        return Declared(env_refs=js_refs(data.decode("utf-8", errors="replace"), rel))
+    return Declared()
+
+
+def _is_compose(name: str) -> bool:
+    return name.startswith(("docker-compose", "compose")) and name.endswith((".yml", ".yaml"))
+
+
+def _read_source(path: Path) -> bytes | None:
+    """User source code: unreadable or oversized files are skipped, not errors."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SOURCE_BYTES + 1)
+    except OSError:
+        return None
+    return None if len(data) > MAX_SOURCE_BYTES else data
+
+
+def _dedupe(refs: Iterator[EnvRef]) -> tuple[EnvRef, ...]:
+    return tuple(dict.fromkeys(refs))
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def template_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
+    """Names in a dotenv template; commented-out lines are not declarations."""
+
+    def gen() -> Iterator[EnvRef]:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.lstrip().startswith("#"):
+                continue
+            m = _TEMPLATE_LINE.match(line)
+            if m:
+                yield EnvRef(name=m.group("name"), source=f"{rel}:{number}")
+
+    return _dedupe(gen())
+
+
+# --------------------------------------------------------------------------- python
+
+
+class _PyVisitor(ast.NodeVisitor):
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+        self.refs: list[EnvRef] = []
+        self.os_names = {"os"}
+        self.environ_names: set[str] = set()
+        self.getenv_names: set[str] = set()
+
+    def _add(self, node: ast.AST, key: ast.AST | None) -> None:
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and _ENV_NAME.match(key.value):
+            self.refs.append(EnvRef(name=key.value, source=f"{self.rel}:{getattr(node, 'lineno', 0)}"))
+
+    def _is_environ(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id in self.environ_names
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("environ", "environb")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.os_names
+        )
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.name == "os" and alias.asname:
+                self.os_names.add(alias.asname)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.module == "os":
+            for alias in node.names:
+                bound = alias.asname or alias.name
+                if alias.name == "environ":
+                    self.environ_names.add(bound)
+                elif alias.name == "getenv":
+                    self.getenv_names.add(bound)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if self._is_environ(node.value):
+            self._add(node, node.slice)
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        first = node.args[0] if node.args else None
+        if isinstance(func, ast.Attribute):
+            if (func.attr in ("get", "setdefault", "pop") and self._is_environ(func.value)) or (
+                func.attr in ("getenv", "getenvb")
+                and isinstance(func.value, ast.Name)
+                and func.value.id in self.os_names
+            ):
+                self._add(node, first)
+        elif isinstance(func, ast.Name) and func.id in self.getenv_names:
+            self._add(node, first)
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        # `"X" in os.environ`
+        if len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn) and self._is_environ(node.comparators[0]):
+            self._add(node, node.left)
+        self.generic_visit(node)
+
+
+def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
+    try:
+        tree = ast.parse(source, filename=rel)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return ()
+    visitor = _PyVisitor(rel)
+    try:
+        visitor.visit(tree)
+    except RecursionError:
+        return ()
+    return _dedupe(iter(sorted(visitor.refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
+
+
+# --------------------------------------------------------------------------- javascript
+
+# One pass: comments and quoted strings are matched (and ignored) where they
+# start, so `// process.env.X` and "process.env.X" inside a string never count;
+# template literals are not skipped because `${process.env.X}` is real code.
+_JS = re.compile(
+    r"(?P<skip>//[^\n]*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')"
+    r"|(?:process\.env|import\.meta\.env)"
+    r"(?:\??\.(?P<dot>[A-Za-z_$][\w$]*)|\[\s*(?P<q>[\"'`])(?P<idx>[A-Za-z_][\w]*)(?P=q)\s*\])"
+    r"|(?:const|let|var)\s*\{(?P<names>[^{}]{0,2000})\}\s*=\s*process\.env\b",
+    re.DOTALL,
+)
+_DESTRUCTURED = re.compile(r"^\s*(?:\.\.\.)?\s*([A-Za-z_$][\w$]*)")
+
+
+def js_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
+    starts = [0]
+    starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(starts, pos)
+
+    def gen() -> Iterator[EnvRef]:
+        for m in _JS.finditer(text):
+            if m.group("skip") is not None:
+                continue
+            names: list[str] = []
+            if m.group("dot"):
+                names.append(m.group("dot"))
+            elif m.group("idx"):
+                names.append(m.group("idx"))
+            elif m.group("names") is not None:
+                for part in m.group("names").split(","):
+                    if part.strip().startswith("..."):
+                        continue
+                    key = _DESTRUCTURED.match(part)
+                    if key:
+                        names.append(key.group(1))
+            for name in names:
+                if _ENV_NAME.match(name):
+                    yield EnvRef(name=name, source=f"{rel}:{line_of(m.start())}")
+
+    return _dedupe(gen())
+
+
+# --------------------------------------------------------------------------- compose
+
+_INTERPOLATION = re.compile(r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def compose_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
+    import yaml
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ParseError(f"invalid YAML: {problem}", path=rel, line=line) from None
+    except (RecursionError, ValueError) as exc:
+        raise ParseError(f"invalid YAML: {type(exc).__name__}", path=rel) from None
+    if root is None:
+        return ()
+    refs: list[EnvRef] = []
+
+    def at(node: Any) -> str:
+        return f"{rel}:{node.start_mark.line + 1}"
+
+    # ${VAR} anywhere in the file is read from the host by compose.
+    seen: set[int] = set()
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue  # aliases share nodes; never walk one twice (billion laughs)
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            for m in _INTERPOLATION.finditer(str(node.value)):
+                refs.append(EnvRef(name=m.group("braced") or m.group("plain"), source=at(node)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+
+    for service in _mapping_values(_get(root, "services")):
+        env = _get(service, "environment")
+        if isinstance(env, yaml.MappingNode):
+            for key, _ in env.value:
+                if isinstance(key, yaml.ScalarNode) and _ENV_NAME.match(str(key.value)):
+                    refs.append(EnvRef(name=str(key.value), source=at(key)))
+        elif isinstance(env, yaml.SequenceNode):
+            for item in env.value:
+                if isinstance(item, yaml.ScalarNode):
+                    name = str(item.value).split("=", 1)[0].strip()
+                    if _ENV_NAME.match(name):
+                        refs.append(EnvRef(name=name, source=at(item)))
+    return _dedupe(iter(sorted(refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
+
+
+def _get(node: Any, key: str) -> Any:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def _mapping_values(node: Any) -> list[Any]:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return [v for _, v in node.value]
+    return []
