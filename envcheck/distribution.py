@@ -259,6 +259,17 @@ class VerifyingStream:
         while not self._done:
             self._next_chunk()
 
+    def close(self) -> None:
+        self._chunks = iter(())
+
+    def __enter__(self) -> VerifyingStream:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.finish()
+        self.close()
+
     def _verify(self) -> None:
         if self._size is not None and self._seen != self._size:
             raise ImageError(f"{self._what}: got {self._seen} bytes, manifest says {self._size}")
@@ -429,18 +440,15 @@ class RegistryClient:
             )
         self._pinged = True
 
-    def get_manifest(self, reference: str | None = None) -> tuple[str, str, dict[str, Any]]:
-        """(media type, digest, parsed JSON) of a manifest or index, digest verified."""
+    def fetch_manifest(self, reference: str | None = None) -> tuple[str, str, bytes]:
+        """(media type, digest, raw bytes) of a manifest or index, digest verified."""
         self.ping()
         ref = reference or self.ref.reference
         resp = self._request("GET", f"/v2/{self.ref.name}/manifests/{ref}", headers={"Accept": ACCEPT})
         if resp.status_code == 404:
             resp.close()
-            raise ImageError(
-                f"image {self.ref.host}/{self.ref.name}:{ref} not found in the registry"
-                if not ref.startswith("sha256:")
-                else f"image {self.ref.host}/{self.ref.name}@{ref} not found in the registry"
-            )
+            sep = "@" if ref.startswith("sha256:") else ":"
+            raise ImageError(f"image {self.ref.host}/{self.ref.name}{sep}{ref} not found in the registry")
         if resp.status_code != 200:
             resp.close()
             raise ImageError(
@@ -453,13 +461,19 @@ class RegistryClient:
         header_digest = resp.headers.get("Docker-Content-Digest")
         if header_digest and _DIGEST.match(header_digest) and header_digest != digest:
             raise ImageError(f"manifest of {self.ref}: content does not match the registry's digest {header_digest}")
+        media = resp.headers.get("Content-Type", "").split(";")[0].strip()
+        return media, digest, body
+
+    def get_manifest(self, reference: str | None = None) -> tuple[str, str, dict[str, Any]]:
+        """(media type, digest, parsed JSON) of a manifest or index, digest verified."""
+        header_media, digest, body = self.fetch_manifest(reference)
         try:
             data = json.loads(body)
         except ValueError:
             raise ImageError(f"manifest of {self.ref} is not valid JSON") from None
         if not isinstance(data, dict):
             raise ImageError(f"manifest of {self.ref} is not a JSON object")
-        media = str(data.get("mediaType") or resp.headers.get("Content-Type", "").split(";")[0])
+        media = str(data.get("mediaType") or header_media)
         if media not in INDEX_TYPES + MANIFEST_TYPES:
             # Schema 1 and artefact manifests carry no image to scan.
             raise ImageError(f"manifest of {self.ref} has unsupported media type {media!r}")

@@ -1,0 +1,653 @@
+"""Stream image layers and keep only what the detectors need.
+
+A layer is read once, front to back, as a tar stream (plain, gzip, bzip2, xz,
+or zstd when the ``zstandard`` package is present).  Nothing is extracted and
+nothing is executed: each member's *name* is classified, the few members that
+matter (package metadata, os-release, dpkg/apk databases, interpreter
+binaries, loader names …) are read up to a per-kind cap and reduced at once to
+a small fact, and every other member is skipped.  The result is a
+:class:`LayerIndex` — bounded by the number of relevant members, not by the
+layer's size — so layers can be indexed in whatever order a transport
+delivers them and merged in manifest order afterwards (OCI image spec,
+"Applying changesets": whiteouts ``.wh.NAME`` and opaque ``.wh..wh..opq``).
+
+:class:`MergedView` is the union file system the detectors query; symlinks are
+resolved inside the image root only, with a hop cap, so an absolute link like
+``/etc/passwd`` means the image's file, never the host's.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import lzma
+import posixpath
+import re
+import struct
+import tarfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from envcheck.errors import ImageError
+
+# Per-kind read caps: a member may *declare* any size (a sparse 10 GB header),
+# we never read more than this from it.
+KIB = 1024
+MIB = 1024 * KIB
+CAP_METADATA = 4 * MIB
+CAP_PACKAGE_JSON = 1 * MIB
+CAP_SMALL = 64 * KIB
+CAP_DPKG = 16 * MIB
+CAP_SCAN = 160 * MIB  # interpreter binaries / libc scanned for a version string
+# Bytes read after a tar's end-of-archive marker (padding) before giving up.
+TRAILER_CAP = 64 * MIB
+# Hard limit on the uncompressed size of one layer: a decompression bomb stops here.
+MAX_LAYER_BYTES = 64 * 1024 * MIB
+SYMLINK_HOPS = 40
+
+_SITES = ("site-packages", "dist-packages")
+_PY_BIN = re.compile(r"python(?:3(?:\.\d{1,2})?)?$")
+_PY_VERSIONED_BIN = re.compile(r"python(3\.\d{1,2})$")
+_LIBPYTHON = re.compile(r"libpython(3\.\d{1,2})[a-z]*\.so(?:\.[\d.]+)?$")
+_LOADER = re.compile(
+    r"(ld-linux[-\w.]*\.so\.\d+|ld-musl-[\w]+\.so\.1|libc\.so\.6|libc\.musl-[\w]+\.so\.1|libc-\d+\.\d+\.so)$"
+)
+_LIB_DIRS = ("lib", "lib64", "lib32", "usr/lib", "usr/lib64", "usr/lib32")
+
+
+# --------------------------------------------------------------------------- facts
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One path in a layer.  ``kind`` is file, symlink or hardlink; ``fact`` is
+    what was learned from its content (None when only existence matters)."""
+
+    kind: str
+    target: str | None = None
+    fact: Any = None
+
+
+@dataclass(slots=True)
+class LayerIndex:
+    """What matters in one layer, small enough to hold for every layer."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    whiteouts: set[str] = field(default_factory=set)
+    opaque: set[str] = field(default_factory=set)
+    stored_digest: str = ""  # sha256 of the blob as stored (compressed)
+    diff_id: str = ""  # sha256 of the uncompressed tar
+    members: int = 0
+
+
+def normalise(name: str) -> str:
+    """Member name → path relative to the image root; ``..`` never climbs out."""
+    path = posixpath.normpath("/" + name.replace("\\", "/"))
+    # normpath keeps a leading "//" (POSIX allows it to mean something else).
+    return path.lstrip("/")
+
+
+def classify(path: str) -> str | None:
+    """The kind of fact a member at ``path`` carries, or None to skip its content."""
+    parent, _, base = path.rpartition("/")
+    pbase = parent.rpartition("/")[2]
+    if base == "METADATA":
+        if pbase.endswith(".dist-info") and parent.rpartition("/")[0].rpartition("/")[2] in _SITES:
+            return "pydist"
+        return None
+    if base == "PKG-INFO":
+        if pbase.endswith(".egg-info") and parent.rpartition("/")[0].rpartition("/")[2] in _SITES:
+            return "pydist"
+        return None
+    if base.endswith(".egg-info") and pbase in _SITES:
+        return "pydist"  # a single-file egg-info (Debian's python3-apt and friends)
+    if base == "direct_url.json" and pbase.endswith(".dist-info"):
+        return "direct_url"
+    if base == "package.json":
+        gp = parent.rpartition("/")[0]
+        if gp.endswith("node_modules") and gp.rpartition("/")[2] == "node_modules":
+            return "nodepkg"
+        if gp.rpartition("/")[2].startswith("@") and gp.rpartition("/")[0].rpartition("/")[2] == "node_modules":
+            return "nodepkg"
+        if pbase == "npm":
+            return "nodepkg"  # Debian installs npm as /usr/share/nodejs/npm
+        return None
+    if base == "pyvenv.cfg":
+        return "pyvenv"
+    if pbase == "bin":
+        if _PY_BIN.match(base):
+            return "pybin"
+        if base == "node":
+            return "nodebin"
+        return None
+    if base == "patchlevel.h" and pbase.startswith("python"):
+        return "patchlevel"
+    if base == "node_version.h" and pbase == "node":
+        return "nodeversion"
+    if base.startswith("libpython") and _LIBPYTHON.match(base):
+        return "libpython"
+    if path in ("etc/os-release", "usr/lib/os-release"):
+        return "osrelease"
+    if path == "var/lib/dpkg/status" or parent == "var/lib/dpkg/status.d":
+        return "dpkg"
+    if path == "lib/apk/db/installed":
+        return "apk"
+    if (parent in _LIB_DIRS or parent.startswith(("lib/", "usr/lib/"))) and _LOADER.match(base):
+        return "libc"
+    return None
+
+
+_CAPS = {
+    "pydist": CAP_METADATA,
+    "direct_url": CAP_SMALL,
+    "nodepkg": CAP_PACKAGE_JSON,
+    "pyvenv": CAP_SMALL,
+    "patchlevel": CAP_SMALL,
+    "nodeversion": CAP_SMALL,
+    "osrelease": CAP_SMALL,
+    "dpkg": CAP_DPKG,
+    "apk": CAP_DPKG,
+}
+_SCANNED = frozenset({"pybin", "libpython", "nodebin", "libc"})
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _headers(text: str) -> dict[str, str]:
+    """RFC 822-style headers up to the first blank line (METADATA, PKG-INFO)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        if line[:1] in (" ", "\t"):
+            continue
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() not in out:
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def _keyvalues(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` / ``key = value`` lines (os-release, pyvenv.cfg)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
+
+
+_DPKG_INTEREST = re.compile(
+    r"(libc6|libc-bin|musl|nodejs|libnode\d*|npm|python3(\.\d+)?(-minimal)?|libpython3(\.\d+)?(-minimal|-stdlib)?)$"
+)
+
+
+def _dpkg(text: str) -> dict[str, str]:
+    """Installed versions of the packages the detectors care about."""
+    out: dict[str, str] = {}
+    for stanza in re.split(r"\n\s*\n", text):
+        h = _headers(stanza)
+        name = h.get("package", "")
+        if not _DPKG_INTEREST.match(name):
+            continue
+        status = h.get("status", "install ok installed")
+        if "installed" not in status.split()[-1:]:
+            continue
+        if "version" in h:
+            out[name] = h["version"]
+    return out
+
+
+def _apk(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    name = ""
+    for line in text.splitlines():
+        if line.startswith("P:"):
+            name = line[2:].strip()
+        elif line.startswith("V:") and name and _DPKG_INTEREST.match(name):
+            out[name] = line[2:].strip()
+        elif not line.strip():
+            name = ""
+    return out
+
+
+def _node_version_h(text: str) -> str | None:
+    parts = []
+    for key in ("NODE_MAJOR_VERSION", "NODE_MINOR_VERSION", "NODE_PATCH_VERSION"):
+        m = re.search(rf"#define\s+{key}\s+(\d+)", text)
+        if not m:
+            return None
+        parts.append(m.group(1))
+    return ".".join(parts)
+
+
+def _patchlevel(text: str) -> str | None:
+    m = re.search(r'#define\s+PY_VERSION\s+"([^"]+)"', text)
+    return m.group(1) if m else None
+
+
+def _package_json(data: bytes) -> tuple[str, str] | None:
+    import json
+
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    name, version = doc.get("name"), doc.get("version")
+    if isinstance(name, str) and isinstance(version, str) and name and version:
+        return (name, version)
+    return None
+
+
+def _direct_url(data: bytes) -> bool:
+    import json
+
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        return False
+    info = doc.get("dir_info") if isinstance(doc, dict) else None
+    return isinstance(info, dict) and info.get("editable") is True
+
+
+def reduce_fact(kind: str, data: bytes) -> Any:
+    """Content of a relevant member → the small fact kept for it."""
+    if kind == "pydist":
+        h = _headers(_text(data))
+        if h.get("name") and h.get("version"):
+            return (h["name"], h["version"])
+        return None
+    if kind == "nodepkg":
+        return _package_json(data)
+    if kind == "direct_url":
+        return _direct_url(data)
+    if kind in ("pyvenv", "osrelease"):
+        return _keyvalues(_text(data))
+    if kind == "patchlevel":
+        return _patchlevel(_text(data))
+    if kind == "nodeversion":
+        return _node_version_h(_text(data))
+    if kind == "dpkg":
+        return _dpkg(_text(data))
+    if kind == "apk":
+        return _apk(_text(data))
+    return None
+
+
+# Version strings inside binaries.  CPython's PY_VERSION is often tail-merged by
+# the linker into "…/Python-3.11.7", hence the "Python-" alternative.
+_PY_IN_BINARY = re.compile(rb"(?:\x00|Python-)(3\.\d{1,2}\.\d{1,3}(?:(?:a|b|rc)\d{1,2})?)\x00")
+_NODE_IN_BINARY = re.compile(rb"/release/v(\d+\.\d+\.\d+)/node-v")
+_GLIBC_IN_BINARY = re.compile(rb"release version (\d+\.\d+(?:\.\d+)?)")
+
+
+def scan_binary(kind: str, path: str, chunks: Iterable[bytes]) -> str | None:
+    """Find the version a binary announces, reading it in overlapping chunks."""
+    if kind in ("pybin", "libpython"):
+        m = _PY_VERSIONED_BIN.search(path.rpartition("/")[2]) or _LIBPYTHON.search(path.rpartition("/")[2])
+        if not m:
+            return None  # "python3" alone: the versioned sibling says more
+        pattern, want = _PY_IN_BINARY, m.group(1) + "."
+    elif kind == "nodebin":
+        pattern, want = _NODE_IN_BINARY, ""
+    else:
+        base = path.rpartition("/")[2]
+        named = re.match(r"libc-(\d+\.\d+)\.so$", base)
+        if named:
+            return named.group(1)
+        if base != "libc.so.6":
+            return None
+        pattern, want = _GLIBC_IN_BINARY, ""
+    tail = b""
+    for chunk in chunks:
+        buf = tail + chunk
+        for m2 in pattern.finditer(buf):
+            found = m2.group(1).decode("ascii")
+            if found.startswith(want):
+                return found
+        tail = buf[-128:]
+    return None
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class _Counting:
+    """A read-only file object that hashes and counts what passes through."""
+
+    def __init__(self, raw: IO[bytes] | Any, limit: int | None = None, what: str = "") -> None:
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.count = 0
+        self.limit = limit
+        self.what = what
+        self._peeked = b""
+
+    def peek(self, n: int) -> bytes:
+        while len(self._peeked) < n:
+            more = self.raw.read(n - len(self._peeked))
+            if not more:
+                break
+            self._peeked += more
+        return self._peeked[:n]
+
+    def read(self, n: int = -1) -> bytes:
+        if self._peeked:
+            if n < 0 or n > len(self._peeked):
+                rest = self.raw.read(-1 if n < 0 else n - len(self._peeked))
+                data, self._peeked = self._peeked + (rest or b""), b""
+            else:
+                data, self._peeked = self._peeked[:n], self._peeked[n:]
+        else:
+            data = self.raw.read(n)
+        self.sha.update(data)
+        self.count += len(data)
+        if self.limit is not None and self.count > self.limit:
+            raise ImageError(f"{self.what}: more than {self.limit // MIB} MiB uncompressed, refusing to read on")
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+    def drain(self, cap: int) -> bool:
+        """Read to EOF (so the digest covers every byte); False if over ``cap``."""
+        seen = 0
+        while True:
+            chunk = self.read(MIB)
+            if not chunk:
+                return True
+            seen += len(chunk)
+            if seen > cap:
+                return False
+
+    def digest(self) -> str:
+        return "sha256:" + self.sha.hexdigest()
+
+
+def _decompressor(counted: _Counting, what: str) -> tuple[Any, str]:
+    stored: Any = counted  # a duck-typed file object
+    head = stored.peek(6)
+    if head[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=stored, mode="rb"), "gzip"
+    if head[:4] == b"\x28\xb5\x2f\xfd":
+        try:
+            import zstandard
+        except ImportError:
+            raise ImageError(f"{what}: zstd-compressed layer; install the 'zstandard' package to read it") from None
+        return zstandard.ZstdDecompressor().stream_reader(stored, read_across_frames=True), "zstd"
+    if head[:3] == b"BZh":
+        return bz2.BZ2File(stored), "bzip2"
+    if head[:6] == b"\xfd7zXZ\x00":
+        return lzma.LZMAFile(stored), "xz"
+    return None, "tar"
+
+
+# Everything the standard library raises on malformed compressed or tar data.
+_BAD_DATA: tuple[type[BaseException], ...] = (
+    tarfile.TarError,
+    OSError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    ValueError,
+    struct.error,
+    UnicodeError,
+    OverflowError,
+    KeyError,
+    IndexError,
+)
+
+
+def _zstd_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import zstandard
+    except ImportError:
+        return ()
+    return (zstandard.ZstdError,)
+
+
+def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None) -> LayerIndex:
+    """Index one layer blob read as a stream.
+
+    ``what`` names the layer in errors (its digest or archive member);
+    ``expected`` is the digest the manifest promises for the stored bytes.
+    """
+    stored = _Counting(blob, what=what)
+    index = LayerIndex()
+    bad = _BAD_DATA + _zstd_errors()
+    try:
+        if not stored.peek(1):
+            raise ImageError(f"layer {what}: empty blob, not a tar archive")
+        stream, compression = _decompressor(stored, what)
+        if stream is None:
+            if not _looks_like_tar(stored.peek(512)):
+                raise ImageError(f"layer {what}: not a tar archive")
+            plain, stored.limit, stored.what = stored, MAX_LAYER_BYTES, f"layer {what}"
+        else:
+            plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}")
+        try:
+            tf = tarfile.open(fileobj=plain, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115
+        except tarfile.ReadError:
+            raise ImageError(f"layer {what}: not a tar archive ({compression})") from None
+        for member in tf:
+            index.members += 1
+            _index_member(tf, member, index)
+        if not plain.drain(TRAILER_CAP):
+            raise ImageError(f"layer {what}: more than {TRAILER_CAP // MIB} MiB after the end of its tar")
+        if stream is not None and not stored.drain(TRAILER_CAP):
+            raise ImageError(f"layer {what}: trailing data after the compressed stream")
+    except ImageError:
+        raise
+    except EOFError:
+        raise ImageError(f"layer {what}: truncated (unexpected end of data)") from None
+    except bad as exc:
+        reason = str(exc).strip() or type(exc).__name__
+        if "unexpected end" in reason or "truncated" in reason.lower():
+            raise ImageError(f"layer {what}: truncated (unexpected end of data)") from None
+        raise ImageError(f"layer {what}: unreadable ({reason})") from None
+    index.stored_digest = stored.digest()
+    index.diff_id = plain.digest() if stream is not None else index.stored_digest
+    if expected and expected not in (index.stored_digest, index.diff_id):
+        raise ImageError(f"layer {what}: digest mismatch (manifest says {expected}, content is {index.stored_digest})")
+    return index
+
+
+def _looks_like_tar(block: bytes) -> bool:
+    if len(block) < 512:
+        return bool(block) and set(block) == {0}
+    if block[257:262] == b"ustar":
+        return True
+    if set(block) == {0}:
+        return True  # an empty layer is just the end-of-archive marker
+    # v7 tar: the header checksum is the only signature.
+    try:
+        stored = int(block[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    computed = sum(block[:148]) + 8 * 32 + sum(block[156:512])
+    return stored == computed
+
+
+def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerIndex) -> None:
+    path = normalise(member.name)
+    if not path:
+        return
+    parent, _, base = path.rpartition("/")
+    if base.startswith(".wh."):
+        if base == ".wh..wh..opq":
+            index.opaque.add(parent)
+        elif len(base) > 4 and not base.startswith(".wh..wh."):  # other .wh..wh. names are aufs bookkeeping
+            index.whiteouts.add(posixpath.join(parent, base[4:]) if parent else base[4:])
+        return
+    if member.issym():
+        index.entries[path] = Entry("symlink", member.linkname)
+        return
+    if member.islnk():
+        target = normalise(member.linkname)
+        linked = index.entries.get(target)
+        index.entries[path] = Entry("hardlink", target, linked.fact if linked else None)
+        return
+    if member.isdir():
+        if path in index.entries and index.entries[path].kind == "dir":
+            return
+        # Only kept so a directory that replaces a lower symlink is noticed.
+        index.entries.setdefault(path, Entry("dir"))
+        return
+    if not member.isreg():
+        return
+    kind = classify(path)
+    if kind is None:
+        return
+    fh = tf.extractfile(member)
+    if fh is None:
+        index.entries[path] = Entry("file")
+        return
+    fact: Any
+    if kind in _SCANNED:
+        fact = scan_binary(kind, path, _chunks(fh, CAP_SCAN))
+    else:
+        fact = reduce_fact(kind, fh.read(_CAPS[kind]))
+    index.entries[path] = Entry("file", None, (kind, fact))
+
+
+def _chunks(fh: IO[bytes], cap: int) -> Iterator[bytes]:
+    read = 0
+    while read < cap:
+        chunk = fh.read(min(4 * MIB, cap - read))
+        if not chunk:
+            return
+        read += len(chunk)
+        yield chunk
+
+
+# --------------------------------------------------------------------------- merged view
+
+
+class MergedView:
+    """The union file system of indexed layers, restricted to what was kept."""
+
+    def __init__(self, layers: Iterable[LayerIndex]) -> None:
+        merged: dict[str, Entry] = {}
+        for layer in layers:
+            _apply(merged, layer)
+        self.entries = {p: e for p, e in merged.items() if e.kind != "dir"}
+        dirs: set[str] = {p for p, e in merged.items() if e.kind == "dir"}
+        for p in self.entries:
+            parent = p.rpartition("/")[0]
+            while parent and parent not in dirs:
+                dirs.add(parent)
+                parent = parent.rpartition("/")[0]
+        self.dirs = dirs
+
+    def resolve(self, path: str, *, follow_last: bool = True) -> str | None:
+        """Canonical path of ``path`` inside the image, or None on a symlink loop.
+
+        Absolute link targets restart at the image root; ``..`` stops at it.
+        """
+        todo = [c for c in path.split("/") if c not in ("", ".")]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            comp = todo.pop(0)
+            if comp == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = "/".join([*done, comp])
+            entry = self.entries.get(candidate)
+            if entry is not None and entry.kind == "symlink" and (todo or follow_last):
+                hops += 1
+                if hops > SYMLINK_HOPS:
+                    return None
+                target = entry.target or ""
+                if target.startswith("/"):
+                    done = []
+                todo = [c for c in target.split("/") if c not in ("", ".")] + todo
+                continue
+            done.append(comp)
+        return "/".join(done)
+
+    def lookup(self, path: str) -> tuple[str, Entry] | None:
+        real = self.resolve(path)
+        if real is None:
+            return None
+        entry = self.entries.get(real)
+        if entry is not None and entry.kind == "hardlink" and entry.target:
+            target = self.entries.get(entry.target)
+            if target is not None and entry.fact is None:
+                entry = Entry("hardlink", entry.target, target.fact)
+        return (real, entry) if entry is not None else None
+
+    def is_file(self, path: str) -> bool:
+        found = self.lookup(path)
+        return found is not None and found[1].kind in ("file", "hardlink")
+
+    def is_dir(self, path: str) -> bool:
+        real = self.resolve(path)
+        return real is not None and (real == "" or real in self.dirs)
+
+    def fact(self, path: str, kind: str) -> Any:
+        found = self.lookup(path)
+        if found is None:
+            return None
+        fact = found[1].fact
+        if isinstance(fact, tuple) and len(fact) == 2 and fact[0] == kind:
+            return fact[1]
+        return None
+
+    def facts(self, kind: str) -> Iterator[tuple[str, Any]]:
+        """Every kept file of ``kind`` with its fact, in path order."""
+        for path in sorted(self.entries):
+            fact = self.entries[path].fact
+            if isinstance(fact, tuple) and len(fact) == 2 and fact[0] == kind:
+                yield path, fact[1]
+
+    def files(self, predicate: Callable[[str], bool]) -> Iterator[str]:
+        for path in sorted(self.entries):
+            if self.entries[path].kind != "symlink" and predicate(path):
+                yield path
+
+
+def _apply(merged: dict[str, Entry], layer: LayerIndex) -> None:
+    """Lay ``layer`` over ``merged`` (OCI image spec, "Applying changesets")."""
+    hidden: set[str] = set(layer.opaque)
+    hidden.update(layer.whiteouts)
+    for path, entry in layer.entries.items():
+        if entry.kind != "dir":
+            hidden.add(path)  # a file or link replaces whatever directory was below
+        # A directory (or anything beneath it) replaces a lower non-directory ancestor.
+        parent = path if entry.kind == "dir" else path.rpartition("/")[0]
+        while parent:
+            lower = merged.get(parent)
+            if lower is not None and lower.kind != "dir":
+                del merged[parent]
+            parent = parent.rpartition("/")[0]
+    for w in layer.whiteouts:
+        merged.pop(w, None)
+    if hidden:
+        for p in [p for p in merged if _under(p, hidden)]:
+            del merged[p]
+    merged.update(layer.entries)
+
+
+def _under(path: str, prefixes: set[str]) -> bool:
+    parent = path.rpartition("/")[0]
+    while parent:
+        if parent in prefixes:
+            return True
+        parent = parent.rpartition("/")[0]
+    return "" in prefixes  # an opaque marker at the root hides everything below
