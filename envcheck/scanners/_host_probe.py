@@ -1,0 +1,317 @@
+# ruff: noqa: UP006, UP035, UP031, UP045
+"""The probe envcheck runs *inside the project's interpreter* (issue 3).
+
+This file is not imported by envcheck; its source is handed to the project's
+interpreter as ``python -E -c <source>`` and it prints one JSON object.  So it
+must run on Python 3.6+ with the standard library only: no f-string ``=``, no
+walrus, no ``from __future__ import annotations``, no ``importlib.metadata``
+(3.8+).
+
+It finds installed distributions the way ``importlib.metadata`` (and pip on
+top of it) does: every ``sys.path`` entry in order, every ``*.dist-info`` and
+``*.egg-info`` child, eggs, then ``*.egg-link`` targets; the first copy of a
+name on ``sys.path`` is the one that imports, later copies are *shadowed* and
+reported as such.  Reading the directory names and the head of ``METADATA``
+directly is what makes it faster than ``pip list`` (which imports pip) while
+agreeing with it.
+
+Why ``-E`` and not ``-I``: ``-I`` also implies ``-s``, which would hide the user
+site that this interpreter really imports from.  ``-E`` keeps the probe free of
+``PYTHON*`` variables; envcheck runs it with ``cwd=/`` and the probe drops the
+script directory entry (``''``) from ``sys.path`` first thing, so nothing in the
+project directory can shadow a stdlib module or pose as an installed package.
+"""
+
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+_HEADER_LIMIT = 256 * 1024
+
+
+def _canon(name: str) -> str:
+    # PEP 503, as packaging.utils.canonicalize_name (not importable here).
+    out = []
+    prev_sep = False
+    for ch in name.lower():
+        if ch in "-_.":
+            if not prev_sep:
+                out.append("-")
+            prev_sep = True
+        else:
+            out.append(ch)
+            prev_sep = False
+    return "".join(out)
+
+
+def _safe_name(name: str) -> str:
+    # pkg_resources.safe_name, which names .egg-link files.
+    import re
+
+    return re.sub("[^A-Za-z0-9.]+", "-", name)
+
+
+def _parse_headers(data: bytes) -> Tuple[Optional[str], Optional[str]]:
+    """Name and Version from RFC 822 style metadata (first occurrence wins, like email)."""
+    name = None
+    version = None
+    text = data.decode("utf-8", "replace")
+    for line in text.splitlines():
+        if not line.strip():
+            break  # end of headers; the description body follows
+        if line[0] in " \t":
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key = key.strip().lower()
+        if key == "name" and name is None:
+            name = value.strip()
+        elif key == "version" and version is None:
+            version = value.strip()
+        if name is not None and version is not None:
+            break
+    return name, version
+
+
+def _read_head(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(_HEADER_LIMIT)
+    except OSError:
+        return None
+
+
+def _editable_from_direct_url(info: str) -> Tuple[bool, Optional[str]]:
+    data = _read_head(os.path.join(info, "direct_url.json"))
+    if data is None:
+        return False, None
+    try:
+        doc = json.loads(data.decode("utf-8", "replace"))
+    except ValueError:
+        return False, None
+    if not isinstance(doc, dict):
+        return False, None
+    dir_info = doc.get("dir_info")
+    url = doc.get("url")
+    if isinstance(dir_info, dict) and dir_info.get("editable") is True and isinstance(url, str):
+        location = url[len("file://") :] if url.startswith("file://") else url
+        return True, location
+    return False, None
+
+
+class _Finder:
+    def __init__(self) -> None:
+        self.found: Set[str] = set()
+        self.dists: List[Dict[str, Any]] = []
+        self.egg_links: Set[str] = set()
+        self.notes: List[str] = []
+
+    def add(self, info: str, kind: str, location: str, active: bool, linked: Optional[str] = None) -> None:
+        if kind == "dist-info":
+            head = _read_head(os.path.join(info, "METADATA"))
+        elif kind == "egg-info" and os.path.isdir(info):
+            head = _read_head(os.path.join(info, "PKG-INFO"))
+        elif kind == "egg":
+            head = _read_head(os.path.join(info, "EGG-INFO", "PKG-INFO"))
+        else:  # a single-file .egg-info is the PKG-INFO itself
+            head = _read_head(info)
+        if head is None:
+            return  # importlib.metadata sees no metadata; pip skips it too
+        name, version = _parse_headers(head)
+        if not name or version is None:
+            self.notes.append("%s: no Name or Version in metadata, skipped (pip skips it too)" % info)
+            return
+        canon = _canon(name)
+        used = active and canon not in self.found
+        if used:
+            self.found.add(canon)
+        editable, project = (False, None)
+        has_direct_url = False
+        if kind == "dist-info":
+            editable, project = _editable_from_direct_url(info)
+            has_direct_url = os.path.isfile(os.path.join(info, "direct_url.json"))
+        self.dists.append(
+            {
+                "name": name,
+                "version": version,
+                "path": info,
+                "location": location,
+                "active": used,
+                "shadowed": active and not used,
+                "editable": editable,
+                "project": project,
+                "has_direct_url": has_direct_url,
+                "linked": linked,
+            }
+        )
+
+    def scan(self, location: str, active: bool) -> None:
+        if os.path.isdir(location):
+            self._scan_dir(location, active)
+        elif os.path.isfile(location) and not location.endswith(".whl"):
+            self._scan_zip(location, active)
+
+    def _scan_dir(self, location: str, active: bool) -> None:
+        try:
+            names = os.listdir(location)
+        except OSError:
+            return
+        eggs = []
+        links = []
+        if location.lower().endswith(".egg") and "EGG-INFO" in names:
+            self.add(location, "egg", location, active)
+        for child in names:
+            low = child.lower()
+            if low.endswith(".dist-info"):
+                self.add(os.path.join(location, child), "dist-info", location, active)
+            elif low.endswith(".egg-info"):
+                self.add(os.path.join(location, child), "egg-info", location, active)
+            elif low.endswith(".egg"):
+                eggs.append(child)
+            elif low.endswith(".egg-link"):
+                links.append(child)
+                self.egg_links.add(child)
+        for child in eggs:
+            path = os.path.join(location, child)
+            if os.path.isdir(os.path.join(path, "EGG-INFO")):
+                self.add(path, "egg", location, active)
+        # egg-link targets come last: that is how pkg_resources (and pip) tie-break.
+        for child in links:
+            link = os.path.join(location, child)
+            head = _read_head(link)
+            if head is None:
+                continue
+            target = ""
+            for line in head.decode("utf-8", "replace").splitlines():
+                if line.strip():
+                    target = line.strip()
+                    break
+            if not target:
+                continue
+            target = os.path.normpath(os.path.join(location, target))
+            try:
+                entries = os.listdir(target)
+            except OSError:
+                continue
+            for entry in entries:
+                low = entry.lower()
+                if low.endswith(".egg-info") or low.endswith(".dist-info"):
+                    kind = "dist-info" if low.endswith(".dist-info") else "egg-info"
+                    self.add(os.path.join(target, entry), kind, location, active, linked=link)
+
+    def _scan_zip(self, location: str, active: bool) -> None:
+        import zipfile
+
+        try:
+            if not zipfile.is_zipfile(location):
+                return
+            with zipfile.ZipFile(location) as zf:
+                members = zf.namelist()
+                for member in members:
+                    parts = member.split("/")
+                    if len(parts) != 2 or parts[1] not in ("METADATA", "PKG-INFO"):
+                        continue
+                    low = parts[0].lower()
+                    if not (low.endswith(".dist-info") or low.endswith(".egg-info") or low == "egg-info"):
+                        continue
+                    name, version = _parse_headers(zf.read(member)[:_HEADER_LIMIT])
+                    if not name or version is None:
+                        continue
+                    canon = _canon(name)
+                    used = active and canon not in self.found
+                    if used:
+                        self.found.add(canon)
+                    self.dists.append(
+                        {
+                            "name": name,
+                            "version": version,
+                            "path": os.path.join(location, parts[0]),
+                            "location": location,
+                            "active": used,
+                            "shadowed": active and not used,
+                            "editable": False,
+                            "project": None,
+                            "has_direct_url": False,
+                            "linked": None,
+                        }
+                    )
+        except Exception as exc:  # a corrupt zip on sys.path must not sink the probe
+            self.notes.append("%s: unreadable zip on sys.path (%s)" % (location, exc.__class__.__name__))
+
+
+def _libc() -> Optional[str]:
+    try:
+        value = os.confstr("CS_GNU_LIBC_VERSION")
+    except (AttributeError, ValueError, OSError):
+        value = None
+    if value:
+        return value  # "glibc 2.36"
+    return None
+
+
+def _user_site() -> Tuple[Optional[str], bool]:
+    try:
+        import site
+
+        path = site.getusersitepackages() if hasattr(site, "getusersitepackages") else None
+        enabled = bool(getattr(site, "ENABLE_USER_SITE", False))
+    except Exception:
+        return None, False
+    return (path if isinstance(path, str) else None), enabled
+
+
+def main() -> None:
+    import sysconfig
+
+    finder = _Finder()
+    seen: Set[str] = set()
+    for entry in list(sys.path):
+        key = os.path.normcase(os.path.abspath(entry)) if entry else entry
+        if not entry or key in seen:
+            continue
+        seen.add(key)
+        finder.scan(entry, True)
+    user_site, user_enabled = _user_site()
+    user_on_path = bool(user_site) and os.path.normcase(os.path.abspath(user_site or "")) in seen
+    if user_site and not user_on_path and os.path.isdir(user_site):
+        # Installed with `pip install --user` but this interpreter does not
+        # import from there (a venv, or -s): context, never drift.
+        finder.scan(user_site, False)
+    # pip marks a dist without direct_url.json editable when a matching
+    # .egg-link sits on sys.path (legacy `setup.py develop`).
+    for dist in finder.dists:
+        legacy_link = dist["linked"] or (_safe_name(dist["name"]) + ".egg-link") in finder.egg_links
+        if not dist["editable"] and not dist["has_direct_url"] and legacy_link:
+            dist["editable"] = True
+        del dist["has_direct_url"]
+    impl = sys.implementation.name if hasattr(sys, "implementation") else "cpython"
+    out = {
+        "version": sys.version.split()[0],
+        "version_info": list(sys.version_info[:3]),
+        "implementation": impl,
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "in_venv": getattr(sys, "base_prefix", sys.prefix) != sys.prefix,
+        "platform": sysconfig.get_platform(),
+        "libc": _libc(),
+        "path": [p for p in sys.path if p],
+        "user_site": user_site,
+        "user_site_enabled": user_enabled and user_on_path,
+        "distributions": finder.dists,
+        "notes": finder.notes,
+    }
+    sys.stdout.write(json.dumps(out))
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    # `python -c` puts the current directory first on sys.path; it is not where
+    # the project's packages live when the project runs, and pip's console
+    # script does not see it either.
+    if sys.path and sys.path[0] in ("", "."):
+        del sys.path[0]
+    main()
