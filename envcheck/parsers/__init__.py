@@ -49,6 +49,7 @@ BY_NAME: Mapping[str, str] = {
     # container builds
     "Dockerfile": "dockerfile",
     "Containerfile": "dockerfile",
+    "dockerfile": "dockerfile",  # docker build falls back to the lower-case name
     # env var templates (never `.env` itself: it holds the real values)
     ".env.example": "env_refs",
     ".env.sample": "env_refs",
@@ -63,6 +64,13 @@ BY_PATTERN: tuple[tuple[str, str], ...] = (
     ("*.Dockerfile", "dockerfile"),
     ("Containerfile.*", "dockerfile"),
     ("*.Containerfile", "dockerfile"),
+    # Per-environment templates (`.env.production.example`, `example.env`);
+    # never a bare `.env.local`/`.env.production`, which hold real values.
+    (".env.*.example", "env_refs"),
+    (".env.*.sample", "env_refs"),
+    (".env.*.template", "env_refs"),
+    ("example.env", "env_refs"),
+    ("sample.env", "env_refs"),
     ("requirements*.txt", "requirements"),
     ("*requirements.txt", "requirements"),
     ("requirements*.lock", "requirements"),  # `envcheck dockerfile` writes requirements.lock: == pins in pip syntax

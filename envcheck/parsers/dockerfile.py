@@ -302,7 +302,7 @@ def _variable(name: str, value: str | None, kind: str, source: str) -> Dockerfil
 def _run_script(value: str, instructions: Sequence[_Instruction], index: int) -> tuple[str, int]:
     """The shell text a RUN executes, and the last instruction index it consumed (heredocs)."""
     words = value.split(None, 1)
-    while words and words[0].startswith("--") and not words[0].startswith("--="):
+    while words and words[0].startswith("--"):
         value = words[1] if len(words) > 1 else ""  # --mount=…, --network=…
         words = value.split(None, 1)
     value = value.strip()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ MAX_SOURCE_BYTES = 1024 * 1024
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TEMPLATE_LINE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=|$)")
+_TEMPLATE_LINE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=|$)")
 
 
 def parse(path: Path, root: Path) -> Declared:
@@ -48,7 +49,7 @@ def parse(path: Path, root: Path) -> Declared:
     name = path.name
     if name == ".env":
         return Declared()
-    if name in TEMPLATE_NAMES:
+    if is_template(name):
         refs = template_refs(read_text(path, limit=MAX_MANIFEST_BYTES), rel)
         return Declared(env_refs=refs, files=(rel,))
     if _is_compose(name):
@@ -66,6 +67,13 @@ def parse(path: Path, root: Path) -> Declared:
             return Declared()
         return Declared(env_refs=js_refs(data.decode("utf-8", errors="replace"), rel))
     return Declared()
+
+
+def is_template(name: str) -> bool:
+    """A dotenv *template* (names to set), as opposed to a dotenv file with real values."""
+    if name in TEMPLATE_NAMES or name in ("example.env", "sample.env"):
+        return True
+    return name.startswith(".env.") and name.endswith((".example", ".sample", ".template"))
 
 
 def _is_compose(name: str) -> bool:
@@ -106,6 +114,18 @@ def template_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
 # --------------------------------------------------------------------------- python
 
 
+# django-environ helpers that read a default variable when called without one.
+_ENVIRON_DEFAULT_VARS = {
+    "db": "DATABASE_URL",
+    "db_url": "DATABASE_URL",
+    "cache": "CACHE_URL",
+    "cache_url": "CACHE_URL",
+    "email": "EMAIL_URL",
+    "email_url": "EMAIL_URL",
+    "search_url": "SEARCH_URL",
+}
+
+
 class _PyVisitor(ast.NodeVisitor):
     def __init__(self, rel: str) -> None:
         self.rel = rel
@@ -113,6 +133,10 @@ class _PyVisitor(ast.NodeVisitor):
         self.os_names = {"os"}
         self.environ_names: set[str] = set()
         self.getenv_names: set[str] = set()
+        # django-environ: `env = environ.Env(...)`, then `env("X")`, `env.bool("X")`, `env.db()`.
+        self.environ_pkg_names: set[str] = set()
+        self.env_class_names: set[str] = set()
+        self.env_objects: set[str] = set()
 
     def _add(self, node: ast.AST, key: ast.AST | None) -> None:
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and _ENV_NAME.match(key.value):
@@ -132,15 +156,40 @@ class _PyVisitor(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "os" and alias.asname:
                 self.os_names.add(alias.asname)
+            elif alias.name == "environ":
+                self.environ_pkg_names.add(alias.asname or alias.name)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        if node.module == "os":
-            for alias in node.names:
-                bound = alias.asname or alias.name
-                if alias.name == "environ":
-                    self.environ_names.add(bound)
-                elif alias.name == "getenv":
-                    self.getenv_names.add(bound)
+        for alias in node.names:
+            bound = alias.asname or alias.name
+            if node.module == "os" and alias.name == "environ":
+                self.environ_names.add(bound)
+            elif node.module == "os" and alias.name == "getenv":
+                self.getenv_names.add(bound)
+            elif node.module == "decouple" and alias.name == "config":
+                self.getenv_names.add(bound)  # python-decouple: config("X", default=…)
+            elif node.module == "environ" and alias.name == "Env":
+                self.env_class_names.add(bound)
+
+    def _is_env_class(self, func: ast.AST) -> bool:
+        if isinstance(func, ast.Name):
+            return func.id in self.env_class_names
+        return (
+            isinstance(func, ast.Attribute)
+            and func.attr == "Env"
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.environ_pkg_names
+        )
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Call) and self._is_env_class(node.value.func):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.env_objects.add(target.id)
+            for kw in node.value.keywords:  # Env(DEBUG=(bool, False)) declares DEBUG
+                if kw.arg:
+                    self._add(kw.value, ast.Constant(value=kw.arg))
+        self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if self._is_environ(node.value):
@@ -157,8 +206,16 @@ class _PyVisitor(ast.NodeVisitor):
                 and func.value.id in self.os_names
             ):
                 self._add(node, first)
-        elif isinstance(func, ast.Name) and func.id in self.getenv_names:
+        elif isinstance(func, ast.Name) and func.id in self.getenv_names | self.env_objects:
             self._add(node, first)
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in self.env_objects
+            and not func.attr.startswith("_")
+        ):
+            default = _ENVIRON_DEFAULT_VARS.get(func.attr)
+            self._add(node, first if first is not None or default is None else ast.Constant(value=default))
         self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
@@ -170,7 +227,10 @@ class _PyVisitor(ast.NodeVisitor):
 
 def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
     try:
-        tree = ast.parse(source, filename=rel)
+        with warnings.catch_warnings():
+            # User code's `"\d"` escapes would print SyntaxWarnings mid-scan.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=rel)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return ()
     visitor = _PyVisitor(rel)
