@@ -65,8 +65,8 @@ def load_config(root: Path, explicit: str | None = None) -> Config:
         path = Path(explicit)
         data = loads(read_text(path), str(path))
         tool = data.get("tool")
-        table = tool.get("envcheck") if isinstance(tool, dict) and isinstance(tool.get("envcheck"), dict) else data
-        return parse_config(table, path)
+        nested = tool.get("envcheck") if isinstance(tool, dict) else None
+        return parse_config(nested if isinstance(nested, dict) else data, path)
     found = find_config(root)
     if found is None:
         return Config()

@@ -1,0 +1,138 @@
+"""``envcheck lint [FILES…]`` — the static rules over the project's own files (pre-commit's entry).
+
+No host probing, no image: only what the files declare.  This module also
+holds the reporting tail ``scan`` and ``diff`` share (settings, baseline,
+render, exit code), so the three commands behave the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envcheck.commands._common import add_command, add_report_options, split_ids
+
+if TYPE_CHECKING:
+    from envcheck.config import Config
+    from envcheck.engine import Settings
+    from envcheck.findings import Finding
+    from envcheck.rules import Rule
+
+EXAMPLES = """\
+  envcheck lint                                   # the project in the current directory
+  envcheck lint requirements.txt Dockerfile       # just these files (pre-commit passes staged files)
+  envcheck lint path/to/project                   # another project directory
+  envcheck lint --format json -o lint.json
+  envcheck lint --fail-on warning --ignore EC403
+  envcheck lint --write-baseline .envcheck-baseline.json   # accept today's findings
+"""
+
+
+def add_baseline_options(parser: argparse.ArgumentParser, *, write: bool) -> None:
+    parser.add_argument("--baseline", metavar="FILE", help="report only findings not in this baseline file")
+    if write:
+        parser.add_argument(
+            "--write-baseline",
+            metavar="FILE",
+            help="write every current finding's fingerprint to FILE and exit 0; later runs with this "
+            "baseline report only new findings",
+        )
+
+
+def register(sub: Any) -> None:
+    parser = add_command(
+        sub,
+        "lint",
+        help="static checks of the project's declared files (no host, no image)",
+        description="Check the project's manifests, lock files, version files and Dockerfiles: "
+        "EC304, EC305, EC401-EC405, EC503.",
+        examples=EXAMPLES,
+    )
+    parser.add_argument(
+        "files", nargs="*", metavar="FILES", help="files to check, or one project directory (default: the project in .)"
+    )
+    add_report_options(parser)
+    add_baseline_options(parser, write=True)
+    parser.set_defaults(func=run)
+
+
+def load_settings(args: argparse.Namespace, root: Path) -> tuple[Config, Settings]:
+    from envcheck.baseline import load_baseline
+    from envcheck.config import load_config
+    from envcheck.engine import settings_from
+
+    config = load_config(root, args.config)
+    baseline_path = args.baseline or (str(config.baseline) if config.baseline else None)
+    writing = getattr(args, "write_baseline", None)
+    baseline = load_baseline(baseline_path) if baseline_path and not writing else None
+    settings = settings_from(
+        config,
+        select=split_ids(args.select),
+        ignore=split_ids(args.ignore),
+        fail_on=args.fail_on,
+        baseline=baseline,
+    )
+    return config, settings
+
+
+def finish(
+    args: argparse.Namespace,
+    findings: Sequence[Finding],
+    rules: Mapping[str, Rule],
+    settings: Settings,
+    *,
+    root: str | None = None,
+    default_path: str | None = None,
+) -> int:
+    """Write the baseline, or render the report; return the exit code."""
+    from envcheck.engine import exit_code
+
+    if getattr(args, "write_baseline", None):
+        from envcheck.baseline import write_baseline
+
+        write_baseline(args.write_baseline, findings)
+        print(f"envcheck: wrote {len(findings)} finding(s) to {args.write_baseline}", file=sys.stderr)
+        return 0
+    from envcheck.report import render
+
+    text = render(findings, args.format, rules=rules, root=root, quiet=args.quiet, default_path=default_path)
+    if args.output:
+        from envcheck._io import atomic_write
+
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return exit_code(findings, settings.fail_on)
+
+
+def main_manifest(root: Path, files: Sequence[str]) -> str | None:
+    """Where findings without a file are anchored in SARIF/GitLab output: the project's main manifest."""
+    for name in ("pyproject.toml", "requirements.txt", "package.json", "Pipfile", "Dockerfile"):
+        if name in files:
+            return name
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from envcheck.engine import evaluate, plan_lint, rules_for_modes
+    from envcheck.rules import load_rules
+    from envcheck.scanners.project import scan_project
+
+    root = Path(".")
+    files: list[Path] | None = [Path(f) for f in args.files] if args.files else None
+    if files and len(files) == 1 and files[0].is_dir():
+        # `envcheck lint path/to/project`: that directory is the project (its config, its relative paths).
+        root, files = files[0], None
+    config, settings = load_settings(args, root)
+    rules = load_rules(config.rules_dir)
+    static = rules_for_modes(rules, ["static"])
+    project = scan_project(root, files)
+    if args.verbose:
+        for note in project.notes:
+            print(f"envcheck: {note}", file=sys.stderr)
+    findings = evaluate(static, plan_lint(project), settings, project)
+    declared_files = project.declared.files if project.declared else ()
+    return finish(args, findings, rules, settings, root=None, default_path=main_manifest(root, declared_files))

@@ -1,0 +1,76 @@
+"""``envcheck scan [DIR] [--image REF] [--against SNAPSHOT.json]`` — project + host (+ image / stored snapshot)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from envcheck.commands._common import add_command, add_python_option, add_report_options
+from envcheck.commands.lint import add_baseline_options, finish, load_settings, main_manifest
+
+EXAMPLES = """\
+  envcheck scan                                   # this project: declared vs this machine
+  envcheck scan --image myapp:1.4                 # … and vs the image, and host vs image
+  envcheck scan --image docker-archive:app.tar --format sarif -o envcheck.sarif
+  envcheck scan --against server.json             # vs a snapshot taken elsewhere
+  envcheck scan --write-baseline .envcheck-baseline.json
+"""
+
+
+def register(sub: Any) -> None:
+    parser = add_command(
+        sub,
+        "scan",
+        help="compare the project, this machine and (optionally) an image or a stored snapshot",
+        description="Snapshot the project's declarations and this machine, optionally an image "
+        "(--image) or a stored snapshot (--against), and run every rule over every pair that "
+        "makes sense: declared vs host, declared vs image, host vs image.",
+        examples=EXAMPLES,
+    )
+    parser.add_argument("dir", nargs="?", default=".", help="project directory (default: .)")
+    parser.add_argument("--image", metavar="REF", help="also scan this image (docker-archive:, oci:, dir:, docker:, …)")
+    parser.add_argument("--platform", help="os/arch to pick from a multi-platform image")
+    parser.add_argument("--probe", action="store_true", help="also run a sandboxed, network-less probe in the image")
+    parser.add_argument("--against", metavar="SNAPSHOT.json", help="also compare with a stored snapshot")
+    parser.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules on the host")
+    add_python_option(parser)
+    add_report_options(parser)
+    add_baseline_options(parser, write=True)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from envcheck.engine import evaluate, plan_scan
+    from envcheck.rules import load_rules
+    from envcheck.scanners.host import scan_host
+    from envcheck.scanners.project import scan_project
+    from envcheck.snapshot import load_snapshot
+
+    root = Path(args.dir)
+    config, settings = load_settings(args, root)
+    rules = load_rules(config.rules_dir)
+    against = load_snapshot(args.against) if args.against else None
+    project = scan_project(root)
+    host = scan_host(root, python=args.python, node=not args.no_node, env_allow=config.env_allow)
+    image = None
+    if args.image:
+        from envcheck.scanners.image import scan_image
+
+        image = scan_image(args.image, platform=args.platform, probe=args.probe, env_allow=config.env_allow)
+    if args.verbose:
+        for snap in (project, host, image, against):
+            for note in snap.notes if snap else ():
+                print(f"envcheck: {snap.kind if snap else ''}: {note}", file=sys.stderr)
+    contexts = plan_scan(
+        project,
+        host,
+        image,
+        against,
+        against_name=Path(args.against).name if args.against else None,
+        env_allow=settings.env_allow,
+    )
+    findings = evaluate(rules, contexts, settings, project)
+    files = project.declared.files if project.declared else ()
+    return finish(args, findings, rules, settings, root=str(root), default_path=main_manifest(root, files))
