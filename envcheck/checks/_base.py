@@ -118,12 +118,26 @@ def canonical(ecosystem: str, name: str) -> str:
     return name
 
 
-def installed_versions(snapshot: Snapshot, ecosystem: str) -> dict[str, list[Package]]:
-    """Active packages by canonical name (several entries for node's nested copies)."""
+def installed_versions(snapshot: Snapshot, ecosystem: str, ignore: Iterable[str] = ()) -> dict[str, list[Package]]:
+    """Active packages by canonical name (several entries for node's nested copies).
+
+    ``ignore`` drops installer tooling (pip, setuptools, wheel) that every
+    environment carries at its own version and the project never imports.
+    """
+    skip = {canonical(ecosystem, n) for n in ignore}
     out: dict[str, list[Package]] = {}
     for pkg in snapshot.active_packages(ecosystem):
-        out.setdefault(canonical(ecosystem, pkg.name), []).append(pkg)
+        name = canonical(ecosystem, pkg.name)
+        if name not in skip:
+            out.setdefault(name, []).append(pkg)
     return out
+
+
+IGNORE_PARAM = Param(
+    "str-list",
+    default=[],
+    help="package names never compared (installer tooling such as pip, setuptools, wheel)",
+)
 
 
 def version_list(pkgs: Iterable[Package]) -> str:

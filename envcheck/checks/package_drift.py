@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
+    IGNORE_PARAM,
     Check,
     Context,
     Param,
@@ -26,7 +27,7 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
     if ctx.left is None or ctx.right is None:
         return
     eco = str(rule.params["ecosystem"])
-    left, right = installed_versions(ctx.left, eco), installed_versions(ctx.right, eco)
+    left, right = installed_versions(ctx.left, eco, _ignored(rule)), installed_versions(ctx.right, eco, _ignored(rule))
     for name in sorted(left.keys() & right.keys()):
         lv, rv = version_list(left[name]), version_list(right[name])
         if lv == rv:
@@ -63,6 +64,10 @@ def _fix(ctx: Context, eco: str, name: str, shown: str, left_versions: set[str])
 CHECK = Check(
     run=check,
     modes=("pair",),
-    params={"ecosystem": Param("str", required=True, choices=("python", "node"))},
+    params={"ecosystem": Param("str", required=True, choices=("python", "node")), "ignore": IGNORE_PARAM},
     doc="Compares the versions of packages installed on both sides.",
 )
+
+
+def _ignored(rule: Rule) -> tuple[str, ...]:
+    return tuple(str(x) for x in rule.params.get("ignore") or ())

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
+    IGNORE_PARAM,
     Check,
     Context,
     Param,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 def _pair(rule: Rule, ctx: Context, eco: str) -> Iterator[Finding]:
     assert ctx.left is not None and ctx.right is not None
-    left, right = installed_versions(ctx.left, eco), installed_versions(ctx.right, eco)
+    left, right = installed_versions(ctx.left, eco, _ignored(rule)), installed_versions(ctx.right, eco, _ignored(rule))
     has_project = ctx.declared is not None
     if rule.params["report"] == "extra":
         required = required_names(ctx.declared, eco, ctx.right)
@@ -95,7 +96,7 @@ def _target(rule: Rule, ctx: Context, eco: str) -> Iterator[Finding]:
     if rule.params["report"] != "missing" or not ctx.right.packages.get(eco):
         # A snapshot that captured no packages of this ecosystem says nothing about them.
         return
-    installed = installed_versions(ctx.right, eco)
+    installed = installed_versions(ctx.right, eco, _ignored(rule))
     seen: set[str] = set()
     for req in ctx.declared.requirements:
         if req.ecosystem != eco or req.group is not None or is_local_requirement(req):
@@ -129,6 +130,11 @@ CHECK = Check(
     params={
         "ecosystem": Param("str", required=True, choices=("python", "node")),
         "report": Param("str", required=True, choices=("missing", "extra")),
+        "ignore": IGNORE_PARAM,
     },
     doc="Packages present on one side only.",
 )
+
+
+def _ignored(rule: Rule) -> tuple[str, ...]:
+    return tuple(str(x) for x in rule.params.get("ignore") or ())
