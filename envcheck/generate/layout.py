@@ -1,0 +1,321 @@
+"""The generator's I/O edge: the few facts about a project's *layout* it needs.
+
+A :class:`~envcheck.snapshot.Snapshot` says what a project declares (versions,
+requirements, locks, env refs).  Choosing a ``CMD``, a port, or whether node
+is a build step or a runtime also needs to know which entry files exist and
+what ``package.json`` scripts say; :func:`read_layout` collects exactly that,
+so :func:`envcheck.generate.dockerfile.generate` stays a pure function.
+
+:func:`read_requires_dist` is the other edge: a host snapshot lists installed
+distributions with the path of their ``*.dist-info``; their ``Requires-Dist``
+lets the generator lock only what the project needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from email.parser import HeaderParser
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from envcheck._io import read_text
+from envcheck._toml import loads
+from envcheck.errors import EnvcheckError, ParseError
+from envcheck.snapshot import Package
+
+_SOURCE_CAP = 256 * 1024  # entry files are read for hints only; a huge one is not an app entry point
+_NODE_DIRS = ("frontend", "client", "web", "ui", "assets", "static_src")
+_PY_DIRS = ("backend", "server", "api", "app", "service")
+_PY_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "manage.py", "uv.lock")
+_PORT_PATTERNS = (
+    re.compile(r"\.listen\(\s*(\d{2,5})\b"),
+    re.compile(r"PORT\s*(?:\|\||\?\?|or|,)\s*['\"]?(\d{2,5})\b"),
+    re.compile(r"\bport\s*=\s*(\d{2,5})\b"),
+    re.compile(r"(?:--bind|-b)\s+[\w.]*:(\d{2,5})\b"),
+    re.compile(r"--port[= ](\d{2,5})\b"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeApp:
+    """A ``package.json`` the image needs: ``dir`` is ``""`` for the project root."""
+
+    dir: str
+    scripts: Mapping[str, str] = field(default_factory=dict)
+    main: str | None = None
+    prod_dependencies: tuple[str, ...] = ()
+    lock: str | None = None  # package-lock.json | npm-shrinkwrap.json | pnpm-lock.yaml | yarn.lock
+    yarn_berry: bool = False
+    pnpm_lock_version: str | None = None
+    package_manager: str | None = None
+    entry_files: tuple[str, ...] = ()
+    port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectLayout:
+    """Layout facts read from the project directory (all paths relative to it)."""
+
+    files: frozenset[str] = frozenset()  # top-level entries; directories end with "/"
+    project_name: str | None = None
+    scripts: tuple[tuple[str, str], ...] = ()  # [project.scripts] in file order
+    procfile_web: str | None = None
+    django_wsgi: str | None = None  # "mysite.wsgi"
+    asgi_app: str | None = None  # "main:app" when main.py builds a FastAPI/Starlette app
+    flask_app: str | None = None  # "app:app" / "api.app:app" where a module builds a Flask app
+    python_port: int | None = None
+    python_dir: str = ""  # the folder holding the Python app ("backend"), "" for the root
+    py_files: frozenset[str] = frozenset()  # entries of python_dir
+    node: NodeApp | None = None
+    local_packages: frozenset[str] = frozenset()  # canonical names of the project's own distributions
+    member_dirs: frozenset[str] = frozenset()  # workspace members (uv) whose declarations are the app's
+
+    @property
+    def is_python(self) -> bool:
+        return any(m in self.py_files for m in _PY_MARKERS) or bool(self.scripts)
+
+
+def _read_capped(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.stat().st_size > _SOURCE_CAP:
+            return None
+        return read_text(path)
+    except (EnvcheckError, OSError):
+        return None  # a hint we cannot read is no hint
+
+
+def _port(text: str | None) -> int | None:
+    if not text:
+        return None
+    for pattern in _PORT_PATTERNS:
+        m = pattern.search(text)
+        if m and 1 <= int(m.group(1)) <= 65535:
+            return int(m.group(1))
+    return None
+
+
+def _package_json(root: Path, rel: str) -> NodeApp | None:
+    pj = root / rel / "package.json" if rel else root / "package.json"
+    if not pj.is_file():
+        return None
+    where = str(pj)
+    try:
+        data: Any = json.loads(read_text(pj))
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"malformed JSON: {exc.msg}", path=where, line=exc.lineno) from None
+    except RecursionError:
+        raise ParseError("malformed JSON: nested too deeply", path=where) from None
+    if not isinstance(data, dict):
+        raise ParseError("expected a JSON object", path=where)
+    scripts = data.get("scripts")
+    scripts_map = (
+        {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(scripts, dict)
+        else {}
+    )
+    deps = data.get("dependencies")
+    prod = tuple(sorted(k for k in deps if isinstance(k, str))) if isinstance(deps, dict) else ()
+    main = data.get("main") if isinstance(data.get("main"), str) else None
+    pm = data.get("packageManager") if isinstance(data.get("packageManager"), str) else None
+    base = pj.parent
+    lock = next(
+        (
+            n
+            for n in ("package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock")
+            if (base / n).is_file()
+        ),
+        None,
+    )
+    head = ""
+    if lock in ("pnpm-lock.yaml", "yarn.lock"):
+        try:
+            with (base / lock).open("rb") as fh:
+                head = fh.read(4096).decode("utf-8", "replace")
+        except OSError:
+            head = ""
+    pnpm_version = None
+    if lock == "pnpm-lock.yaml":
+        m = re.search(r"^lockfileVersion:\s*['\"]?([\d.]+)", head, re.MULTILINE)
+        pnpm_version = m.group(1) if m else None
+    entries = tuple(n for n in ("server.js", "index.js", "app.js", "main.js") if (base / n).is_file())
+    port = None
+    for candidate in ([main] if main else []) + list(entries) + ["bin/www", "src/index.js", "src/server.js"]:
+        port = _port(_read_capped(base / candidate))
+        if port:
+            break
+    return NodeApp(
+        dir=rel,
+        scripts=scripts_map,
+        main=main,
+        prod_dependencies=prod,
+        lock=lock,
+        yarn_berry=lock == "yarn.lock" and "__metadata:" in head,
+        pnpm_lock_version=pnpm_version,
+        package_manager=pm,
+        entry_files=entries,
+        port=port,
+    )
+
+
+def _pyproject(root: Path) -> tuple[str | None, tuple[tuple[str, str], ...], set[str], set[str]]:
+    path = root / "pyproject.toml"
+    dirs: set[str] = set()
+    if not path.is_file():
+        return None, (), set(), dirs
+    data = loads(read_text(path), str(path))
+    project = data.get("project")
+    names: set[str] = set()
+    name = None
+    scripts: tuple[tuple[str, str], ...] = ()
+    if isinstance(project, dict):
+        if isinstance(project.get("name"), str):
+            name = project["name"]
+        raw = project.get("scripts")
+        if isinstance(raw, dict):
+            scripts = tuple((k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str))
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if isinstance(poetry, dict):
+        if name is None and isinstance(poetry.get("name"), str):
+            name = poetry["name"]
+        raw = poetry.get("scripts")
+        if not scripts and isinstance(raw, dict):
+            scripts = tuple((k, v) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str))
+    if name:
+        names.add(canonicalize_name(name))
+    # uv/hatch workspaces: members are the project's own code, never locked from an index.
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    ws = uv.get("workspace") if isinstance(uv, dict) else None
+    members = ws.get("members") if isinstance(ws, dict) else None
+    if isinstance(members, list):
+        for member in members:
+            if not isinstance(member, str) or any(c in member for c in "*?["):
+                continue
+            mp = root / member / "pyproject.toml"
+            if mp.is_file():
+                try:
+                    md = loads(read_text(mp), str(mp))
+                except EnvcheckError:
+                    continue
+                dirs.add(member.strip("/"))
+                mproj = md.get("project")
+                if isinstance(mproj, dict) and isinstance(mproj.get("name"), str):
+                    names.add(canonicalize_name(mproj["name"]))
+    return name, scripts, names, dirs
+
+
+def read_layout(root: Path) -> ProjectLayout:
+    """Read the layout facts of the project at ``root``.
+
+    Raises :class:`~envcheck.errors.EnvcheckError` for a missing directory or
+    a malformed ``pyproject.toml``/``package.json`` (the files it must parse).
+    """
+    if not root.is_dir():
+        raise EnvcheckError("not a directory", path=str(root))
+    try:
+        entries = frozenset(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())
+    except OSError as exc:
+        raise EnvcheckError(f"cannot list: {exc.strerror or exc}", path=str(root)) from None
+    name, scripts, local, members = _pyproject(root)
+    python_dir = ""
+    if not any(m in entries for m in _PY_MARKERS):
+        # A monorepo with the Python app in a folder beside the front end.
+        for d in _PY_DIRS:
+            if f"{d}/" in entries and any((root / d / m).is_file() for m in _PY_MARKERS):
+                python_dir = d
+                break
+    base = root / python_dir if python_dir else root
+    try:
+        py_entries = (
+            entries if not python_dir else frozenset(p.name + ("/" if p.is_dir() else "") for p in base.iterdir())
+        )
+    except OSError:
+        py_entries = frozenset()
+    procfile_web = None
+    procfile = _read_capped(base / "Procfile")
+    if procfile:
+        for line in procfile.splitlines():
+            if line.strip().startswith("web:"):
+                procfile_web = line.split(":", 1)[1].strip() or None
+                break
+    django_wsgi = None
+    if "manage.py" in py_entries:
+        for entry in sorted(e for e in py_entries if e.endswith("/")):
+            if (base / entry / "wsgi.py").is_file():
+                django_wsgi = entry.rstrip("/") + ".wsgi"
+                break
+    asgi_app = None
+    flask_app = None
+    py_port = _port(procfile_web)
+    candidates: list[str] = [f for f in ("main.py", "app.py", "wsgi.py") if f in py_entries]
+    for pkg in sorted(e.rstrip("/") for e in py_entries if e.endswith("/") and re.fullmatch(r"\w+/", e)):
+        candidates.extend(f"{pkg}/{f}" for f in ("main.py", "app.py", "wsgi.py") if (base / pkg / f).is_file())
+    for fname in candidates:
+        text = _read_capped(base / fname)
+        if text is None:
+            continue
+        module = fname[:-3].replace("/", ".")
+        m = re.search(r"^(\w+)\s*=\s*(?:fastapi\.)?(?:FastAPI|Starlette)\(", text, re.MULTILINE)
+        if m and asgi_app is None:
+            asgi_app = f"{module}:{m.group(1)}"
+        m = re.search(r"^(\w+)\s*=\s*(?:flask\.)?Flask\(", text, re.MULTILINE)
+        if m and flask_app is None:
+            flask_app = f"{module}:{m.group(1)}"
+        py_port = py_port or _port(text)
+    node = _package_json(root, "")
+    if node is None or not ("build" in node.scripts or node.prod_dependencies):
+        # A root package.json with only tooling (or workspaces) defers to the
+        # front end folder that actually builds something.
+        for d in _NODE_DIRS:
+            if (root / d).is_dir():
+                sub = _package_json(root, d)
+                if sub is not None and (node is None or "build" in sub.scripts or sub.prod_dependencies):
+                    node = sub
+                    break
+    return ProjectLayout(
+        files=entries,
+        project_name=name,
+        scripts=scripts,
+        procfile_web=procfile_web,
+        django_wsgi=django_wsgi,
+        asgi_app=asgi_app,
+        flask_app=flask_app,
+        python_port=py_port,
+        python_dir=python_dir,
+        py_files=py_entries,
+        node=node,
+        local_packages=frozenset(local),
+        member_dirs=frozenset(members),
+    )
+
+
+def read_requires_dist(packages: Iterable[Package]) -> Mapping[str, tuple[str, ...]] | None:
+    """``Requires-Dist`` of each installed distribution, by canonical name.
+
+    Reads ``METADATA`` (``*.dist-info``) or ``PKG-INFO`` (``*.egg-info``) at
+    each package's ``path``.  Returns ``None`` when no package has a readable
+    path, so the caller can fall back to "every active package".  A package
+    whose metadata cannot be read is left out; the caller treats a missing
+    entry as unknown, not as "no dependencies".
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for pkg in packages:
+        if not pkg.path:
+            continue
+        base = Path(pkg.path)
+        for meta in (base / "METADATA", base / "PKG-INFO", base):
+            try:
+                if not meta.is_file() or meta.stat().st_size > 4 * 1024 * 1024:
+                    continue
+                text = meta.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            headers = HeaderParser().parsestr(text)
+            out[canonicalize_name(pkg.name)] = tuple(str(v) for v in headers.get_all("Requires-Dist") or ())
+            break
+    return out or None

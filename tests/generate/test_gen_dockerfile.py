@@ -1,0 +1,344 @@
+"""The pure generator: snapshots built in code in, Dockerfile/lock text out."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from gen_testutil import hadolint, host, lock, project, req, serious
+
+from envcheck.errors import EnvcheckError
+from envcheck.generate.dockerfile import GeneratedFiles, Options, generate, locked_names
+from envcheck.generate.layout import NodeApp, ProjectLayout
+from envcheck.snapshot import DeclaredRuntime
+
+PY = ProjectLayout(files=frozenset({"requirements.txt", "app.py"}), py_files=frozenset({"requirements.txt", "app.py"}))
+
+
+def froms(files: GeneratedFiles) -> list[str]:
+    return re.findall(r"^FROM (\S+)", files.dockerfile, re.MULTILINE)
+
+
+def cmd(files: GeneratedFiles) -> str:
+    lines: list[str] = re.findall(r"^CMD (.+)$", files.dockerfile, re.MULTILINE)
+    return lines[-1]
+
+
+def lock_text(files: GeneratedFiles) -> str:
+    return files.locks["requirements.lock"]
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def test_base_image_is_the_host_interpreter_exactly() -> None:
+    out = generate(project((req("flask", ">=3"),)), PY, host(packages={"flask": "3.1.0"}))
+    assert froms(out) == ["python:3.11.7-slim-bookworm", "python:3.11.7-slim-bookworm"]
+    assert "# Python: python 3.11.7 is the interpreter of the host." in out.dockerfile
+
+
+def test_debian_release_of_the_host_picks_the_codename() -> None:
+    out = generate(project((req("six"),)), PY, host(packages={"six": "1.16.0"}, distro="debian 13"))
+    assert all(f.startswith("python:3.11.7-slim-trixie") for f in froms(out))
+
+
+def test_host_outside_requires_python_is_not_pinned() -> None:
+    snap = project(
+        (req("six"),), python=DeclaredRuntime(requires=">=3.12", version_files={".python-version": "3.12.4"})
+    )
+    out = generate(snap, PY, host(packages={"six": "1.16.0"}))
+    assert all(f.startswith("python:3.12.4-slim-bookworm") for f in froms(out))
+    assert any("outside requires-python" in w for w in out.warnings)
+
+
+def test_without_a_host_the_version_file_decides() -> None:
+    snap = project((req("six", "==1.16.0"),), python=DeclaredRuntime(version_files={"runtime.txt": "python-3.10.13"}))
+    out = generate(snap, PY, None)
+    assert all(f.startswith("python:3.10.13-slim-bookworm") for f in froms(out))
+    assert "named in runtime.txt" in out.dockerfile
+
+
+def test_minor_only_version_file_uses_newest_known_patch_and_says_so() -> None:
+    snap = project((req("six", "==1.16.0"),), python=DeclaredRuntime(version_files={".python-version": "3.12"}))
+    out = generate(snap, PY, None)
+    assert re.match(r"python:3\.12\.\d+-slim-bookworm", froms(out)[0])
+    assert "newest known patch release" in out.dockerfile
+
+
+# --------------------------------------------------------------------------- the lock
+
+
+def test_lock_from_host_is_the_dependency_closure_of_the_requirements() -> None:
+    installed = {"flask": "3.1.0", "werkzeug": "3.1.9", "markupsafe": "3.0.4", "six": "1.16.0", "pip": "23.0.1"}
+    requires = {
+        "flask": ("Werkzeug>=3.1", "pytest; extra == 'dev'"),
+        "werkzeug": ("MarkupSafe>=2.1.1", "watchdog>=2.3; extra == 'watchdog'"),
+        "markupsafe": (),
+        "six": (),
+        "pip": (),
+    }
+    out = generate(project((req("flask", ">=3"),)), PY, host(packages=installed), requires_dist=requires)
+    assert locked_names(out) == {"flask", "werkzeug", "markupsafe"}
+    assert "flask==3.1.0\n" in lock_text(out)
+    # The installer is pinned to the host's, outside the lock.
+    assert "/opt/venv/bin/pip install --no-cache-dir pip==23.0.1" in out.dockerfile
+
+
+def test_without_metadata_every_active_package_but_tooling_is_pinned() -> None:
+    installed = {"flask": "3.1.0", "six": "1.16.0", "pip": "23.0.1", "setuptools": "66.1.1"}
+    out = generate(project((req("flask"),)), PY, host(packages=installed), requires_dist=None)
+    assert locked_names(out) == {"flask", "six"}
+    assert "no package metadata" in lock_text(out)
+
+
+def test_requirement_missing_on_host_is_written_unpinned_with_a_warning() -> None:
+    out = generate(project((req("flask"), req("six"))), PY, host(packages={"six": "1.16.0"}), requires_dist={"six": ()})
+    assert "# not pinned: nothing recorded a version for the next line\nflask\n" in lock_text(out)
+    assert any("flask" in w for w in out.warnings)
+
+
+def test_consistent_lock_file_wins_and_its_hashes_are_required() -> None:
+    snap = project(
+        (req("flask", ">=3", source="pyproject.toml:7"),),
+        locks=(
+            lock("flask", "3.0.3", hashes=("sha256:aaa",)),
+            lock("werkzeug", "3.0.1", hashes=("sha256:bbb", "sha256:ccc")),
+            lock("pytest", "8.0.0", dev=True, hashes=("sha256:ddd",)),
+        ),
+    )
+    out = generate(snap, PY, host(packages={"flask": "3.1.0"}))
+    text = lock_text(out)
+    assert "flask==3.0.3 \\\n    --hash=sha256:aaa" in text
+    assert "pytest" not in text
+    assert "--require-hashes" in out.dockerfile
+    assert "from poetry.lock" in out.dockerfile
+
+
+def test_stale_lock_falls_back_to_the_host_with_a_warning() -> None:
+    snap = project((req("flask", ">=3"),), locks=(lock("flask", "2.3.0"),))
+    out = generate(snap, PY, host(packages={"flask": "3.1.0"}), requires_dist={"flask": ()})
+    assert "flask==3.1.0" in lock_text(out)
+    assert any("poetry.lock does not satisfy flask>=3" in w for w in out.warnings)
+
+
+def test_from_lock_without_a_lock_is_a_clear_error() -> None:
+    with pytest.raises(EnvcheckError, match="no Python lock file"):
+        generate(project((req("flask"),)), PY, None, Options(version_source="lock"))
+
+
+def test_partial_hashes_are_dropped_because_pip_hash_mode_is_all_or_nothing() -> None:
+    snap = project((req("a"), req("b")), locks=(lock("a", "1.0", hashes=("sha256:x",)), lock("b", "2.0")))
+    out = generate(snap, PY, None)
+    assert "--hash" not in lock_text(out)
+    assert "--require-hashes" not in out.dockerfile
+    assert "Hashes left out" in lock_text(out)
+
+
+def test_dev_and_nested_requirements_are_not_the_apps() -> None:
+    snap = project(
+        (
+            req("flask", "==3.1.0"),
+            req("pytest", "==8.0.0", source="requirements-dev.txt:1", group="dev"),
+            req("django", "==5.0", source="tests/fixtures/other/requirements.txt:1"),
+        )
+    )
+    out = generate(snap, PY, None)
+    assert locked_names(out) == {"flask"}
+
+
+# --------------------------------------------------------------------------- the image
+
+
+def test_python_image_shape() -> None:
+    out = generate(project((req("six", "==1.16.0"),)), PY, None)
+    df = out.dockerfile
+    for needle in (
+        "PYTHONDONTWRITEBYTECODE=1",
+        "PYTHONUNBUFFERED=1",
+        "PIP_NO_CACHE_DIR=1",
+        "useradd --no-log-init --create-home --uid 10001",
+        "USER 10001",
+        "WORKDIR /app",
+        "COPY --from=builder /opt/venv /opt/venv",
+        "AS builder",
+    ):
+        assert needle in df, needle
+    assert cmd(out) == '["python", "app.py"]'
+
+
+@pytest.mark.parametrize(
+    ("layout", "installed", "expected", "port"),
+    [
+        (
+            ProjectLayout(py_files=frozenset({"manage.py", "shop/"}), django_wsgi="shop.wsgi"),
+            {"django": "5.1.4", "gunicorn": "23.0.0"},
+            '["gunicorn", "--bind", "0.0.0.0:8000", "shop.wsgi:application"]',
+            8000,
+        ),
+        (
+            ProjectLayout(py_files=frozenset({"manage.py"})),
+            {"django": "5.1.4"},
+            '["python", "manage.py", "runserver", "0.0.0.0:8000"]',
+            8000,
+        ),
+        (
+            ProjectLayout(py_files=frozenset({"app.py"}), flask_app="app:app"),
+            {"flask": "3.1.0"},
+            '["flask", "--app", "app:app", "run", "--host", "0.0.0.0", "--port", "5000"]',
+            5000,
+        ),
+        (
+            ProjectLayout(py_files=frozenset({"main.py"}), asgi_app="main:app", python_port=8080),
+            {"fastapi": "0.115.6", "uvicorn": "0.34.0"},
+            '["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8080"]',
+            8080,
+        ),
+        (
+            ProjectLayout(
+                py_files=frozenset({"app.py", "Procfile"}), procfile_web="gunicorn app:app --bind 0.0.0.0:$PORT"
+            ),
+            {"gunicorn": "23.0.0"},
+            '["/bin/sh", "-c", "gunicorn app:app --bind 0.0.0.0:$PORT"]',
+            8000,
+        ),
+        (
+            ProjectLayout(py_files=frozenset({"src/", "pyproject.toml"}), scripts=(("wb", "weatherbot.cli:main"),)),
+            {"requests": "2.28.2"},
+            '["python", "-c", "import sys; from weatherbot.cli import main; sys.exit(main())"]',
+            None,
+        ),
+    ],
+)
+def test_cmd_and_port_are_inferred(
+    layout: ProjectLayout, installed: dict[str, str], expected: str, port: int | None
+) -> None:
+    snap = project(tuple(req(n) for n in installed))
+    out = generate(snap, layout, host(packages=installed), requires_dist={n: () for n in installed})
+    assert cmd(out) == expected
+    assert (f"EXPOSE {port}" in out.dockerfile) == (port is not None)
+
+
+def test_non_secret_values_are_baked_and_secrets_only_documented() -> None:
+    snap = project((req("six"),), env_refs=("APP_ENV", "DATABASE_URL", "STRIPE_SECRET_KEY", "FEATURE_FLAGS", "HOME"))
+    env = {"APP_ENV": "production", "DATABASE_URL": None, "STRIPE_SECRET_KEY": None}
+    out = generate(snap, PY, host(packages={"six": "1.16.0"}, env=env), requires_dist={"six": ()})
+    df = out.dockerfile
+    assert "ENV APP_ENV=production" in df
+    assert re.search(r"^#   DATABASE_URL ", df, re.MULTILINE)
+    assert re.search(r"^#   STRIPE_SECRET_KEY ", df, re.MULTILINE)
+    assert "runtime-only" in df
+    assert re.search(r"^#   FEATURE_FLAGS ", df, re.MULTILINE)
+    assert "HOME" not in df
+    assert not re.search(r"^(ENV|ARG) .*(DATABASE_URL|SECRET)", df, re.MULTILINE)
+
+
+def test_a_secret_looking_value_of_a_safe_name_is_not_baked() -> None:
+    snap = project((req("six"),), env_refs=("APP_ENV",))
+    env = {"APP_ENV": "ghp_" + "a1B2" * 10}
+    out = generate(snap, PY, host(packages={"six": "1.16.0"}, env=env), requires_dist={"six": ()})
+    assert "ghp_" not in out.dockerfile
+
+
+def test_base_digest_option_pins_every_from() -> None:
+    digest = "sha256:" + "ab" * 32
+    options = Options(base_digests={"python:3.11.7-slim-bookworm": digest})
+    out = generate(project((req("six"),)), PY, host(packages={"six": "1.16.0"}), options)
+    assert froms(out) and all(f == f"python:3.11.7-slim-bookworm@{digest}" for f in froms(out))
+
+
+def test_output_is_deterministic() -> None:
+    installed = {"b": "1.0", "a": "2.0", "c": "3.0"}
+    snap = project((req("c"), req("a"), req("b")), env_refs=("Z_ENV", "A_ENV"))
+    h = host(packages=installed, env={"Z_ENV": "z", "A_ENV": "a"})
+    first = generate(snap, PY, h, requires_dist={n: () for n in installed})
+    again = generate(snap, PY, h, requires_dist={n: () for n in reversed(installed)})
+    assert first == again
+    assert lock_text(first).index("a==2.0") < lock_text(first).index("b==1.0") < lock_text(first).index("c==3.0")
+
+
+def test_nothing_to_containerise_is_a_clear_error() -> None:
+    with pytest.raises(EnvcheckError, match="no Python or Node project"):
+        generate(project(), ProjectLayout(), None)
+
+
+# --------------------------------------------------------------------------- node
+
+
+def _node(**kw: object) -> NodeApp:
+    base: dict[str, object] = {"dir": "", "scripts": {"start": "node server.js"}, "prod_dependencies": ("express",)}
+    base.update(kw)
+    return NodeApp(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("node", "install"),
+    [
+        (_node(lock="package-lock.json"), "npm ci --omit=dev"),
+        (
+            _node(lock="pnpm-lock.yaml", package_manager="pnpm@8.15.9"),
+            "pnpm@8.15.9 \\\n && pnpm install --frozen-lockfile --prod",
+        ),
+        (_node(lock="yarn.lock"), "yarn install --frozen-lockfile --production"),
+        (_node(lock="yarn.lock", yarn_berry=True, package_manager="yarn@4.1.0"), "corepack prepare yarn@4.1.0"),
+        (_node(lock=None), "npm install --omit=dev"),
+    ],
+)
+def test_node_install_follows_the_lock_file(node: NodeApp, install: str, tmp_path: Path) -> None:
+    out = generate(project(node=DeclaredRuntime(version_files={".nvmrc": "20.20.2"})), ProjectLayout(node=node), None)
+    assert install in out.dockerfile
+    assert all(f.startswith("node:20.20.2-bookworm-slim") for f in froms(out))
+    assert "USER 1000" in out.dockerfile
+    assert cmd(out) == '["node", "server.js"]'
+    assert not serious(hadolint(out.dockerfile, tmp_path))
+    assert (node.lock is None) == any("no lock file" in w for w in out.warnings)
+
+
+def test_node_build_script_builds_then_prunes_dev_dependencies() -> None:
+    node = _node(lock="package-lock.json", scripts={"build": "vite build", "start": "vite preview --host"})
+    out = generate(project(), ProjectLayout(node=node), host(python=None, node="20.20.2"))
+    df = out.dockerfile
+    assert "RUN npm ci --no-fund --no-audit" in df
+    assert "npm run build \\\n && npm prune --omit=dev" in df
+    assert cmd(out) == '["npm", "start"]'
+    assert "node 20.20.2 is the node of the host" in df
+
+
+def test_python_with_front_end_build_gets_a_node_stage() -> None:
+    layout = ProjectLayout(
+        files=frozenset({"requirements.txt", "app.py", "frontend/"}),
+        py_files=frozenset({"requirements.txt", "app.py"}),
+        node=_node(dir="frontend", lock="package-lock.json", scripts={"build": "vite build"}),
+    )
+    out = generate(
+        project((req("six"),)), layout, host(packages={"six": "1.16.0"}, node="20.20.2"), requires_dist={"six": ()}
+    )
+    assert froms(out)[0] == "node:20.20.2-bookworm-slim"
+    assert "COPY frontend/package.json frontend/package-lock.json ./" in out.dockerfile
+    assert "COPY --from=frontend /src /app" in out.dockerfile
+
+
+def test_python_with_node_runtime_dependencies_copies_the_node_binary() -> None:
+    layout = ProjectLayout(
+        files=frozenset({"requirements.txt", "app.py", "package.json"}),
+        py_files=frozenset({"requirements.txt", "app.py"}),
+        node=_node(lock="package-lock.json", scripts={}, prod_dependencies=("mjml",)),
+    )
+    out = generate(
+        project((req("six"),)), layout, host(packages={"six": "1.16.0"}, node="20.20.2"), requires_dist={"six": ()}
+    )
+    assert "COPY --from=node /usr/local/bin/node /usr/local/bin/node" in out.dockerfile
+    assert "COPY --from=node /app/node_modules /app/node_modules" in out.dockerfile
+
+
+def test_node_tooling_only_is_left_out_of_a_python_image() -> None:
+    layout = ProjectLayout(
+        files=frozenset({"requirements.txt", "package.json"}),
+        py_files=frozenset({"requirements.txt"}),
+        node=_node(lock="package-lock.json", scripts={"lint": "eslint ."}, prod_dependencies=()),
+    )
+    out = generate(
+        project((req("six"),)), layout, host(packages={"six": "1.16.0"}, node="20.20.2"), requires_dist={"six": ()}
+    )
+    assert not any(f.startswith("node:") for f in froms(out))
+    assert "node is not part of the image" in out.dockerfile

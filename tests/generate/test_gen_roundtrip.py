@@ -1,0 +1,169 @@
+"""The generator's acceptance test, with the real engine.
+
+generate from a real host environment → ``docker build`` the Dockerfile as
+written → ``envcheck scan --image`` against that same host → no finding at
+warning level or above.  Base images are the test bed's local stand-ins for
+``python:3.11.2-slim-bookworm`` and ``node:20.20.2-bookworm-slim``; packages
+come from pre-downloaded wheels and npm tarballs served on 127.0.0.1 through
+the Dockerfile's own mirror build args (see docs/dockerfile.md).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import gen_roundtrip_util as rt
+import pytest
+import testbed
+from gen_testutil import hadolint, serious, write_tree
+
+from envcheck.cli import main
+from envcheck.generate import generate_for, writer
+from envcheck.scanners.host import scan_host
+from envcheck.scanners.image import scan_image
+
+# engine: the test bed's dockerd; network: wheels/tarballs are fetched once when not cached.
+pytestmark = [pytest.mark.engine, pytest.mark.network]
+
+# Flask and requests with their dependencies, plus six: installed on the host
+# but not required by the project, so the lock must leave it out.
+HOST_PINS = (
+    "flask==3.1.0",
+    "werkzeug==3.1.9",
+    "jinja2==3.1.6",
+    "markupsafe==3.0.4",
+    "itsdangerous==2.2.0",
+    "click==8.5.1",
+    "blinker==1.9.0",
+    "requests==2.28.2",
+    "urllib3==1.26.15",
+    "idna==3.4",
+    "certifi==2022.12.7",
+    "charset-normalizer==3.1.0",
+    "six==1.16.0",
+)
+
+PY_APP = {
+    "requirements.txt": "flask>=3\nrequests\n",
+    "app.py": (
+        "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n\n\n"
+        "@app.get('/')\ndef index():\n    return {'env': os.environ.get('APP_ENV', 'dev')}\n"
+    ),
+    ".env.example": "APP_ENV=development\n",
+}
+
+
+@pytest.fixture
+def engine(docker_engine: Any, standins: tuple[str, str]) -> tuple[Any, str]:
+    """(docker client, DOCKER_HOST) of the session's test bed, with the stand-in base images."""
+    assert standins == (
+        f"python:{testbed.python_version()}-slim-bookworm",
+        f"node:{testbed.node_version()}-bookworm-slim",
+    )
+    return docker_engine.client, docker_engine.host
+
+
+def _scan(
+    proj: Path,
+    tag: str,
+    extra: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    host_env: Any,
+) -> dict[str, Any]:
+    monkeypatch.setenv("DOCKER_HOST", host_env)
+    capsys.readouterr()
+    code = main(["scan", str(proj), "--image", f"docker:{tag}", "--format", "json", "--fail-on", "warning", *extra])
+    out = capsys.readouterr().out
+    report: dict[str, Any] = json.loads(out)
+    report["exit"] = code
+    return report
+
+
+def _serious(report: dict[str, Any]) -> list[str]:
+    return [f"{f['rule']}: {f['message']}" for f in report["findings"] if f["severity"] in ("error", "warning")]
+
+
+def test_python_round_trip(
+    engine: tuple[Any, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheels = rt.ensure_wheels(HOST_PINS)
+    proj = write_tree(tmp_path / "shop", PY_APP)
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--no-index", "--find-links", str(wheels), "--quiet", *HOST_PINS],
+        check=True,
+        timeout=600,
+    )
+    monkeypatch.setenv("APP_ENV", "production")
+    host = scan_host(proj, python=str(venv / "bin" / "python"), node=False)
+    assert host.runtime("python") is not None and host.runtimes["python"].version == testbed.python_version()
+
+    files = generate_for(proj, proj / "Dockerfile", source=host)
+    writer.write(proj, proj / "Dockerfile", files)
+    df = files.dockerfile
+    assert f"FROM python:{testbed.python_version()}-slim-bookworm AS builder" in df
+    assert "ENV APP_ENV=production" in df
+    lock = (proj / "requirements.lock").read_text()
+    assert "flask==3.1.0" in lock and "urllib3==1.26.15" in lock
+    assert "six" not in lock, "six is installed but not needed by the project"
+    assert not serious(hadolint(df, tmp_path))
+
+    tag = "envcheck-test/gen-roundtrip-python:1"
+    with rt.serve_dir(wheels) as url:
+        rt.build(engine[0], proj, tag, {"PIP_FIND_LINKS": url, "PIP_NO_INDEX": "1"})
+    report = _scan(proj, tag, ["--python", str(venv / "bin" / "python"), "--no-node"], capsys, monkeypatch, engine[1])
+    assert not _serious(report), report["findings"]
+    assert report["exit"] == 0
+    # Not vacuous: the image holds exactly the host's versions of what the app needs.
+    image = scan_image(f"docker:{tag}")
+    installed = {p.name: p.version for p in image.active_packages("python")}
+    assert installed["flask"] == "3.1.0" and installed["urllib3"] == "1.26.15"
+    assert "six" not in installed
+    assert image.image is not None and image.image.get("user") == "10001"
+
+
+NODE_SERVER = "const debug = require('debug')('app');\nconsole.log(process.env.NODE_ENV, require('ms')('1h'));\n"
+
+
+def test_node_round_trip(
+    engine: tuple[Any, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proj = tmp_path / "api"
+    proj.mkdir()
+    (proj / "package.json").write_text(json.dumps(testbed._node_app_manifest(), indent=2) + "\n")
+    shutil.copy2(testbed.node_app_lock(), proj / "package-lock.json")
+    (proj / "server.js").write_text(NODE_SERVER)
+    lock = proj / "package-lock.json"
+    # The host the image must match runs the app in production mode.
+    monkeypatch.setenv("NODE_ENV", "production")
+    with rt.npm_registry(lock) as registry:
+        # The host installs from the same bytes the image will.
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--registry", registry, "--cache", str(tmp_path / "npm-cache")],
+            cwd=proj,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        host = scan_host(proj, python="/usr/bin/python3", node=True)
+        assert host.runtime("node") is not None
+        files = generate_for(proj, proj / "Dockerfile", source=host)
+        writer.write(proj, proj / "Dockerfile", files)
+        assert f"FROM node:{testbed.node_version()}-bookworm-slim AS deps" in files.dockerfile
+        assert "npm ci --omit=dev" in files.dockerfile
+        assert "ENV NODE_ENV=production" in files.dockerfile
+        assert not serious(hadolint(files.dockerfile, tmp_path))
+        tag = "envcheck-test/gen-roundtrip-node:1"
+        rt.build(engine[0], proj, tag, {"NPM_CONFIG_REGISTRY": registry})
+    report = _scan(proj, tag, ["--python", "/usr/bin/python3"], capsys, monkeypatch, engine[1])
+    assert not _serious(report), report["findings"]
+    assert report["exit"] == 0
+    image = scan_image(f"docker:{tag}")
+    node_pkgs = {(p.name, p.version) for p in image.active_packages("node")}
+    assert {("debug", "2.6.9"), ("ms", "2.1.3"), ("ms", "2.0.0")} <= node_pkgs
