@@ -17,7 +17,7 @@ from envcheck import __version__
 from envcheck.errors import EnvcheckError
 
 # An explicit registry, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("scan", "snapshot", "diff", "lint", "dockerfile", "rules")
+COMMANDS: tuple[str, ...] = ("scan", "snapshot", "diff", "lint", "dockerfile", "rules", "completion")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -58,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     try:
+        if getattr(args, "explain", None):
+            return _explain(args.explain, getattr(args, "config", None))
         result: int = func(args)
         return result
     except EnvcheckError as exc:
@@ -68,6 +70,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_ERROR
+
+
+def _explain(rule_id: str, config_path: str | None) -> int:
+    """``envcheck scan --explain EC201``: the rule's text, without scanning anything."""
+    from pathlib import Path
+
+    from envcheck.commands.rules import explain, find
+    from envcheck.config import load_config
+    from envcheck.rules import load_rules
+
+    rules = load_rules(load_config(Path("."), config_path).rules_dir)
+    sys.stdout.write(explain(find(rules, rule_id)))
+    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,6 +44,9 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config", metavar="PATH", help="config file (default: [tool.envcheck] in pyproject.toml, or envcheck.toml)"
     )
+    parser.add_argument(
+        "--explain", metavar="ID", help="print what rule ID (e.g. EC201) checks, why, and how to fix it; then exit"
+    )
 
 
 def add_python_option(parser: argparse.ArgumentParser) -> None:

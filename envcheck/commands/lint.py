@@ -116,6 +116,42 @@ def main_manifest(root: Path, files: Sequence[str]) -> str | None:
     return None
 
 
+def with_companions(files: Sequence[Path]) -> list[Path]:
+    """The given files plus the declaration files beside each of them (context, not report).
+
+    pre-commit passes only the staged files, but a manifest is judged against
+    its lock (EC304; EC401 is waived when a lock exists) and a Dockerfile
+    against the version files: staging ``package.json`` alone must still see
+    ``package-lock.json``.  Source files (env references) are not companions;
+    no static rule reads them.  A large tree is never walked: only the
+    folders of the given files are listed.
+    """
+    from envcheck.parsers import parser_for
+
+    out = dict.fromkeys(files)
+    known = [f for f in files if parser_for(f.name) not in (None, "env_refs")]
+    # A relative name's folders up to the project root count too: the root
+    # Dockerfile builds `backend/` with the interpreter `backend/.python-version` names.
+    folders = (f.parents if not f.is_absolute() else (f.parent,) for f in known)
+    for directory in dict.fromkeys(d for chain in folders for d in chain):
+        try:
+            names = sorted(p.name for p in directory.iterdir() if p.is_file())
+        except OSError:
+            continue
+        for name in names:
+            if parser_for(name) not in (None, "env_refs"):
+                out.setdefault(directory / name)
+    return list(out)
+
+
+def only_in(findings: Sequence[Finding], files: Sequence[Path], root: Path) -> list[Finding]:
+    """Findings located in ``files`` (or nowhere): like ruff, report on the files you touched."""
+    from envcheck.parsers import relpath
+
+    wanted = {relpath(f, root) for f in files}
+    return [f for f in findings if f.location is None or f.location.path in wanted]
+
+
 def run(args: argparse.Namespace) -> int:
     from envcheck.engine import evaluate, plan_lint, rules_for_modes
     from envcheck.rules import load_rules
@@ -129,10 +165,12 @@ def run(args: argparse.Namespace) -> int:
     config, settings = load_settings(args, root)
     rules = load_rules(config.rules_dir)
     static = rules_for_modes(rules, ["static"])
-    project = scan_project(root, files)
+    project = scan_project(root, with_companions(files) if files else None)
     if args.verbose:
         for note in project.notes:
             print(f"envcheck: {note}", file=sys.stderr)
     findings = evaluate(static, plan_lint(project), settings, project)
+    if files:
+        findings = only_in(findings, files, root)
     declared_files = project.declared.files if project.declared else ()
     return finish(args, findings, rules, settings, root=None, default_path=main_manifest(root, declared_files))

@@ -43,6 +43,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from envcheck.engine import evaluate, plan_scan
+    from envcheck.progress import status
     from envcheck.rules import load_rules
     from envcheck.scanners.host import scan_host
     from envcheck.scanners.project import scan_project
@@ -52,13 +53,16 @@ def run(args: argparse.Namespace) -> int:
     config, settings = load_settings(args, root)
     rules = load_rules(config.rules_dir)
     against = load_snapshot(args.against) if args.against else None
-    project = scan_project(root)
-    host = scan_host(root, python=args.python, node=not args.no_node, env_allow=config.env_allow)
-    image = None
-    if args.image:
-        from envcheck.scanners.image import scan_image
+    with status("reading the project's files", quiet=args.quiet) as progress:
+        project = scan_project(root)
+        progress.update("probing this machine's interpreter, packages and node_modules")
+        host = scan_host(root, python=args.python, node=not args.no_node, env_allow=config.env_allow)
+        image = None
+        if args.image:
+            from envcheck.scanners.image import scan_image
 
-        image = scan_image(args.image, platform=args.platform, probe=args.probe, env_allow=config.env_allow)
+            progress.update(f"reading the image's layers: {args.image}")
+            image = scan_image(args.image, platform=args.platform, probe=args.probe, env_allow=config.env_allow)
     if args.verbose:
         for snap in (project, host, image, against):
             for note in snap.notes if snap else ():

@@ -84,23 +84,27 @@ def run_project(args: argparse.Namespace) -> int:
 
 
 def run_host(args: argparse.Namespace) -> int:
+    from envcheck.progress import status
     from envcheck.scanners.host import scan_host
 
     root = Path(args.dir)
-    snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=_env_allow(root, args.config))
+    with status("probing this machine's interpreter, packages and node_modules"):
+        snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=_env_allow(root, args.config))
     for note in snap.notes:
         print(f"envcheck: {note}", file=sys.stderr)
     return _emit(args, snap.to_json())
 
 
 def run_image(args: argparse.Namespace) -> int:
+    from envcheck.progress import status
     from envcheck.scanners.image import scan_image
 
-    snap = scan_image(
-        args.ref,
-        platform=args.platform,
-        probe=args.probe,
-        env_allow=_env_allow(Path("."), args.config),
-        insecure_registries=tuple(args.insecure_registry),
-    )
+    with status(f"reading the image's layers: {args.ref}"):
+        snap = scan_image(
+            args.ref,
+            platform=args.platform,
+            probe=args.probe,
+            env_allow=_env_allow(Path("."), args.config),
+            insecure_registries=tuple(args.insecure_registry),
+        )
     return _emit(args, snap.to_json())

@@ -1,0 +1,55 @@
+"""A status line for long scans (image layers, a large node_modules), on stderr, only for a person.
+
+Shown only when stderr is a terminal and the user did not ask for ``--quiet``;
+everywhere else (pipes, CI logs, pre-commit, ``NO_COLOR``-agnostic) it is a
+no-op, so reports on stdout and logs stay byte-for-byte the same.  ``rich`` is
+imported only when a status line is actually drawn.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, TextIO
+
+
+class Progress(Protocol):
+    def update(self, message: str) -> None: ...
+
+
+class _Silent:
+    def update(self, message: str) -> None:
+        pass
+
+
+class _Status:
+    def __init__(self, status: object) -> None:
+        self._status = status
+
+    def update(self, message: str) -> None:
+        from rich.markup import escape
+
+        self._status.update(escape(message))  # type: ignore[attr-defined]
+
+
+def wanted(*, quiet: bool = False, stream: TextIO | None = None) -> bool:
+    stream = sys.stderr if stream is None else stream
+    try:
+        return not quiet and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def status(message: str, *, quiet: bool = False, stream: TextIO | None = None) -> Iterator[Progress]:
+    """``with status("scanning image") as p: … p.update("layer 3/7")`` — a spinner, or nothing."""
+    if not wanted(quiet=quiet, stream=stream):
+        yield _Silent()
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(file=sys.stderr if stream is None else stream, stderr=stream is None)
+    with console.status(escape(message)) as st:
+        yield _Status(st)
