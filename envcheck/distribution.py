@@ -322,24 +322,23 @@ class RegistryClient:
         if self._auth_header:
             hdrs["Authorization"] = self._auth_header
         delay = self._backoff
-        for attempt in range(self._retries + 1):
+        attempt = 0
+        while True:
             try:
                 resp = self._session.request(method, url, headers=hdrs, stream=stream, timeout=self._timeout)
-            except requests.exceptions.SSLError:
+            except (requests.exceptions.SSLError, requests.exceptions.ConnectionError) as exc:
                 if self._insecure and self._scheme == "https":
-                    # Loopback or explicitly insecure: dockerd also falls back to plain HTTP.
+                    # Loopback or explicitly insecure: like dockerd, fall back to plain
+                    # HTTP once. Not a retry: the attempt count is untouched.
                     self._scheme = "http"
                     url = url.replace("https://", "http://", 1)
                     continue
-                raise ImageError(
-                    f"registry {self.ref.host}: TLS verification failed (use --insecure-registry only for a registry you control)"
-                ) from None
-            except requests.exceptions.ConnectionError as exc:
-                if self._insecure and self._scheme == "https" and attempt == 0:
-                    self._scheme = "http"
-                    url = url.replace("https://", "http://", 1)
-                    continue
+                if isinstance(exc, requests.exceptions.SSLError):
+                    raise ImageError(
+                        f"registry {self.ref.host}: TLS verification failed (use --insecure-registry only for a registry you control)"
+                    ) from None
                 if attempt < self._retries:
+                    attempt += 1
                     time.sleep(delay)
                     delay *= 2
                     continue
@@ -347,13 +346,13 @@ class RegistryClient:
             except requests.exceptions.RequestException as exc:
                 raise ImageError(f"registry {self.ref.host}: {type(exc).__name__}") from None
             if resp.status_code in _RETRY_STATUS and attempt < self._retries:
+                attempt += 1
                 wait = _retry_after(resp, delay)
                 resp.close()
                 time.sleep(wait)
                 delay *= 2
                 continue
             return resp
-        raise ImageError(f"registry {self.ref.host}: giving up after {self._retries + 1} attempts")  # pragma: no cover
 
     def _authenticate(self, resp: requests.Response) -> None:
         challenge = resp.headers.get("WWW-Authenticate", "")
@@ -549,6 +548,8 @@ class RegistryClient:
         self.ping()
         resp = self._request("HEAD", f"/v2/{self.ref.name}/manifests/{self.ref.reference}", headers={"Accept": ACCEPT})
         resp.close()
+        if resp.status_code == 404:
+            raise ImageError(f"image {self.ref} not found in the registry")
         if resp.status_code != 200:
             return None
         digest = resp.headers.get("Docker-Content-Digest")
@@ -586,3 +587,42 @@ def _short(exc: BaseException) -> str:
     # requests nests the real reason deep inside; keep the last clause, one line.
     m = re.search(r"\[Errno [^\]]+\] ([^'\")]+)", text)
     return m.group(1).strip() if m else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- FROM references
+
+# Docker's reference grammar: a first component with a dot or a port, or
+# "localhost", is a registry host; otherwise the image lives on Docker Hub,
+# whose official images sit under "library/".
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+
+
+def registry_ref_for(image: str) -> RegistryRef:
+    """``python:3.11-slim`` / ``ghcr.io/o/app:1`` → the registry reference a pull would use."""
+    ref = image.split("@", 1)[0]
+    first, _, rest = ref.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        host, path = first, rest
+    else:
+        host, path = DOCKER_HUB, ref
+        if "/" not in path:
+            path = f"library/{path}"
+    if host == DOCKER_HUB:
+        host = DOCKER_HUB_API
+    return parse_registry_ref(f"registry:{host}/{path}")
+
+
+def resolve_digest(image: str, *, timeout: float = 10.0) -> tuple[str | None, str]:
+    """The manifest digest the image's registry serves for ``image``, and why not when it can't."""
+    try:
+        client = RegistryClient(registry_ref_for(image), retries=0, timeout=timeout)
+    except ImageError as exc:
+        return None, str(exc)
+    try:
+        digest = client.head_digest()
+    except ImageError as exc:
+        return None, str(exc)
+    finally:
+        client.close()
+    return (digest, "") if digest else (None, "the registry sent no Docker-Content-Digest")

@@ -54,6 +54,29 @@ def register(sub: Any) -> None:
 
 
 def _base_digests(refs: list[str]) -> dict[str, str]:
+    """Digests for ``refs``: from each image's registry (HEAD on the manifest), else the local engine."""
+    from envcheck.distribution import resolve_digest
+
+    out: dict[str, str] = {}
+    reasons: dict[str, str] = {}
+    for ref in refs:
+        digest, why = resolve_digest(ref)
+        if digest:
+            out[ref] = digest
+        else:
+            reasons[ref] = why
+    if len(out) < len(refs):
+        out.update(_engine_digests([r for r in refs if r not in out]))
+    for ref, why in sorted(reasons.items()):
+        if ref not in out:
+            print(
+                f"envcheck: warning: --base-digest: {ref}: registry: {why}; the local engine knows no digest either",
+                file=sys.stderr,
+            )
+    return out
+
+
+def _engine_digests(refs: list[str]) -> dict[str, str]:
     """Repo digests the local engine knows for ``refs``; none when there is no engine."""
     try:
         import docker

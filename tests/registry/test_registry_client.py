@@ -240,3 +240,27 @@ def test_malformed_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
     with pytest.raises(ImageError, match=r"config\.json: cannot read docker client config"):
         load_credentials("x")
+
+
+def test_resolve_digest_for_a_from_line(registry: FakeRegistry) -> None:
+    from envcheck.distribution import registry_ref_for, resolve_digest
+
+    digest = _image(registry)
+    assert resolve_digest(f"{registry.host}/app:1.0") == (digest, "")
+    assert resolve_digest(f"{registry.host}/app:9.9") == (None, f"image {registry.host}/app:9.9 not found in the registry")
+    assert str(registry_ref_for("python:3.11-slim")).endswith("/library/python:3.11-slim")
+    assert str(registry_ref_for("localhost:5000/team/app:2")) == "localhost:5000/team/app:2"
+
+
+def test_base_digest_falls_back_and_says_why(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envcheck.commands import dockerfile as cmd
+
+    monkeypatch.setattr(cmd, "_engine_digests", lambda refs: {})
+    assert cmd._base_digests(["127.0.0.1:9/nothing:1"]) == {}
+    err = capsys.readouterr().err
+    assert "--base-digest: 127.0.0.1:9/nothing:1: registry: cannot reach registry" in err
+    assert "local engine knows no digest either" in err
+    monkeypatch.setattr(cmd, "_engine_digests", lambda refs: dict.fromkeys(refs, "sha256:" + "b" * 64))
+    assert cmd._base_digests(["127.0.0.1:9/nothing:1"]) == {"127.0.0.1:9/nothing:1": "sha256:" + "b" * 64}
