@@ -1,5 +1,9 @@
 import sys
 
-from envcheck.cli import main
+try:
+    from envcheck.cli import main
+except KeyboardInterrupt:  # Ctrl-C while Python is still importing: same exit as during a command
+    sys.stderr.write("envcheck: interrupted\n")
+    sys.exit(130)
 
 sys.exit(main())

@@ -51,13 +51,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list in (["--version"], ["-V"]):
         print(f"envcheck {__version__}")
         return EXIT_OK
-    parser = build_parser()
-    args = parser.parse_args(args_list)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return EXIT_ERROR
     try:
+        # Building the parser imports every command: an interrupt can land there too.
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return EXIT_ERROR
         if getattr(args, "explain", None):
             return _explain(args.explain, getattr(args, "config", None))
         result: int = func(args)

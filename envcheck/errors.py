@@ -7,13 +7,16 @@ is raised as :class:`EnvcheckError`; the CLI turns it into a single
 
 from __future__ import annotations
 
+from envcheck.secrets import redact
+
 
 class EnvcheckError(Exception):
     """A problem with the user's input or environment, reported as one line."""
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
-        # Newlines would break the "one line" promise of the CLI contract.
-        self.message = " ".join(str(message).split())
+        # Newlines would break the "one line" promise of the CLI contract; a
+        # quoted line of the user's file may hold a credential (SECURITY.md).
+        self.message = redact(" ".join(str(message).split()))
         self.path = path
         self.line = line
         super().__init__(str(self))

@@ -148,3 +148,22 @@ _PLACEHOLDERS = re.compile(
 
 def _is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDERS.match(value.strip()))
+
+
+# `scheme://userinfo@` — userinfo is a token or user:password (pip redacts it the same
+# way); ssh's conventional `git@` names no one and stays.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)(?!git@)[^/\s@]+@")
+
+
+def redact_url(url: str) -> str:
+    """``git+https://user:token@host/x`` → ``git+https://****@host/x``: credentials never reach a snapshot."""
+    return _URL_USERINFO.sub(r"\1****@", url)
+
+
+def redact(text: str) -> str:
+    """``text`` with URL credentials and credential-shaped tokens replaced by ``****``.
+
+    Applied to every :class:`~envcheck.errors.EnvcheckError` message, which may
+    quote the offending line of a user's file.
+    """
+    return _SECRET_VALUE.sub("****", redact_url(text))

@@ -273,6 +273,14 @@ class Requirement:
     hashes: tuple[str, ...] = ()
     group: str | None = None
 
+    def __post_init__(self) -> None:
+        # A requirement URL may carry a token (`git+https://oauth2:TOKEN@host`);
+        # it is redacted here so no parser, check or reporter can pass it on.
+        if self.url and "@" in self.url:
+            from envcheck.secrets import redact_url
+
+            object.__setattr__(self, "url", redact_url(self.url))
+
     @property
     def is_pinned(self) -> bool:
         """Exactly one version admitted (``==1.2.3``, ``===x``, npm ``1.2.3``)."""

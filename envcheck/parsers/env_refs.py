@@ -294,8 +294,11 @@ _INTERPOLATION = re.compile(r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)|(
 def compose_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
     import yaml
 
+    from envcheck.parsers.conda_env import _check_depth
+
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        _check_depth(yaml.scan(text, Loader=loader), rel)  # deep nesting segfaults libyaml's composer
         root = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

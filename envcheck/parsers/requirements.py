@@ -448,10 +448,27 @@ def _include(
         return  # pip can fetch remote requirement files; envcheck reads no network
     if base_dir is None:
         return  # text-only parsing: nothing to follow
-    path = Path(target).expanduser()
+    if "\x00" in target:
+        raise ParseError("include path contains a NUL byte", path=rel, line=line)
+    try:
+        path = Path(target).expanduser()
+    except RuntimeError:  # `~nosuchuser/...`
+        raise ParseError(f"-r/-c {target}: no such home directory", path=rel, line=line) from None
     if not path.is_absolute():
         path = base_dir / path
+    if state.root is not None and not _contained(path, state.root):
+        # Like a symlink out of the project during discovery: a hostile
+        # repository must not make envcheck read /proc/self/environ or ~/.netrc.
+        raise ParseError(f"-r/-c {target}: outside the project directory, not read", path=rel, line=line)
     _parse_file(path, state, stack=stack, group=group, depth=depth + 1, include_line=(rel, line))
+
+
+def _contained(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- URL and path requirements
@@ -542,7 +559,10 @@ def _name_from_url(url: str, base_dir: Path | None, root: Path | None) -> str | 
         name = unquote(egg.group(1)).split("[")[0].strip()
         return name if _valid_name(name) else None
     is_url = bool(_URL_SCHEME_RE.match(url)) or url.startswith(_VCS_PREFIXES)
-    path_part = urlsplit(url.split("+", 1)[1] if url.startswith(_VCS_PREFIXES) else url).path if is_url else url
+    try:
+        path_part = urlsplit(url.split("+", 1)[1] if url.startswith(_VCS_PREFIXES) else url).path if is_url else url
+    except ValueError:  # urlsplit rejects a malformed "[host]"; such a URL names nothing
+        return None
     path_part = unquote(path_part).rstrip("/")
     filename = path_part.rsplit("/", 1)[-1]
     low = filename.lower()
@@ -582,17 +602,17 @@ def _valid_name(name: str) -> bool:
 def _local_project_name(path_text: str, base_dir: Path | None, root: Path | None) -> str | None:
     if base_dir is None:
         return None
-    directory = Path(path_text).expanduser()
-    if not directory.is_absolute():
-        directory = base_dir / directory
     try:
+        directory = Path(path_text).expanduser()
+        if not directory.is_absolute():
+            directory = base_dir / directory
         directory = directory.resolve()
         if directory.is_dir():
             name = _declared_name(directory)
             if name:
                 return name
         base = directory.name or (root.resolve().name if root else "")
-    except OSError:
+    except (OSError, ValueError, RuntimeError):  # a NUL byte in the path; `~nosuchuser`
         return None
     return base if _valid_name(base) else None
 

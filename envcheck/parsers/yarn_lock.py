@@ -136,8 +136,11 @@ def load_yaml(text: str, rel: str) -> Any:
     """PyYAML with a safe loader (C when available); failures are ``ParseError``s with a line."""
     import yaml
 
+    from envcheck.parsers.conda_env import _check_depth
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        _check_depth(yaml.scan(text, Loader=loader), rel)  # deep nesting segfaults libyaml's composer
         return yaml.load(text, Loader=loader)  # noqa: S506 - always a safe loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark

@@ -38,7 +38,12 @@ def pushed() -> Iterator[tuple[FakeRegistry, str]]:
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Env": ["PATH=/opt/venv/bin:/usr/bin", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"]},
+            "config": {
+                "Env": [
+                    "PATH=/opt/venv/bin:/usr/bin",
+                    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+                ]
+            },
             "rootfs": {"type": "layers", "diff_ids": [digest_of(raw)]},
         }
     ).encode()
@@ -50,8 +55,14 @@ def pushed() -> Iterator[tuple[FakeRegistry, str]]:
         {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"digest": cfg, "size": len(config), "mediaType": "application/vnd.docker.container.image.v1+json"},
-            "layers": [{"digest": layer, "size": len(gz), "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"}],
+            "config": {
+                "digest": cfg,
+                "size": len(config),
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+            },
+            "layers": [
+                {"digest": layer, "size": len(gz), "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"}
+            ],
         },
     )
     yield reg, layer

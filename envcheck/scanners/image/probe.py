@@ -11,6 +11,7 @@ user's machine goes in.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,17 @@ PY_SCRIPT = (
 )
 NODE_SCRIPT = "JSON.stringify({version: process.versions.node, arch: process.arch, versions: process.versions})"
 TIMEOUT = 30
+# The same knob bounds the host probe (envcheck.scanners.host); CI can shorten both.
+TIMEOUT_ENV = "ENVCHECK_PROBE_TIMEOUT"
+
+
+def probe_timeout() -> float:
+    """Seconds a probe container may run: ``$ENVCHECK_PROBE_TIMEOUT`` or 30."""
+    try:
+        value = float(os.environ.get(TIMEOUT_ENV, "") or TIMEOUT)
+    except ValueError:
+        return TIMEOUT
+    return value if value > 0 else TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,10 @@ def sandbox_options() -> dict[str, Any]:
     }
 
 
-def run_probe(client: Any, image: str, *, python: str | None, node: str | None, timeout: int = TIMEOUT) -> ProbeResult:
+def run_probe(
+    client: Any, image: str, *, python: str | None, node: str | None, timeout: float | None = None
+) -> ProbeResult:
+    timeout = probe_timeout() if timeout is None else timeout
     notes: list[str] = []
     py = (
         _run_json(client, image, [python, "-I", "-B", "-c", PY_SCRIPT], timeout=timeout, notes=notes, what="python")
@@ -66,7 +81,7 @@ def run_probe(client: Any, image: str, *, python: str | None, node: str | None, 
 
 
 def _run_json(
-    client: Any, image: str, argv: list[str], *, timeout: int, notes: list[str], what: str
+    client: Any, image: str, argv: list[str], *, timeout: float, notes: list[str], what: str
 ) -> dict[str, Any] | None:
     from docker.errors import DockerException
 
@@ -76,9 +91,12 @@ def _run_json(
         try:
             status = container.wait(timeout=timeout)
         except Exception:  # requests' ReadTimeout/ConnectionError: the probe overran
-            container.kill()
-            notes.append(f"probe: {what} did not answer within {timeout}s")
-            return None
+            # --probe was asked for; a silent fallback to static facts would
+            # hide that it never ran.  The container is killed and removed below.
+            raise EngineError(
+                f"probe: {what} in {image} did not answer within {timeout:g}s; the container was killed "
+                f"(raise the limit with {TIMEOUT_ENV}=SECONDS)"
+            ) from None
         out = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
         code = status.get("StatusCode") if isinstance(status, dict) else None
         if code != 0:

@@ -30,7 +30,7 @@ import stat
 import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, Any, Literal, Protocol
 
 from envcheck.errors import EngineError, EnvcheckError, ImageError
 
@@ -42,6 +42,8 @@ from .walker import (
     MIB,
     Entry,
     LayerIndex,
+    _Counting,
+    _decompressor,
     classify,
     reduce_fact,
     scan_binary,
@@ -290,9 +292,10 @@ class _ArchiveParts:
 class ChunkReader:
     """A file object over an iterator of byte chunks (``image.save()``), no temp file."""
 
-    def __init__(self, chunks: Iterator[bytes]) -> None:
+    def __init__(self, chunks: Iterator[bytes], what: str = "") -> None:
         self._chunks = chunks
         self._buf = b""
+        self.what = what
 
     def read(self, n: int = -1) -> bytes:
         while n < 0 or len(self._buf) < n:
@@ -300,6 +303,10 @@ class ChunkReader:
                 chunk = next(self._chunks)
             except StopIteration:
                 break
+            except Exception as exc:  # requests/urllib3 errors: the engine went away mid-export
+                raise EngineError(
+                    f"{self.what}: the engine stopped sending the image mid-export ({_reason(exc)})"
+                ) from None
             self._buf += chunk
         if n < 0:
             data, self._buf = self._buf, b""
@@ -315,7 +322,8 @@ def load_archive_stream(fileobj: IO[bytes] | Any, what: str, platform: str | Non
     """Read a ``docker save`` / OCI archive tar (plain or gzip) in one pass."""
     parts = _ArchiveParts()
     try:
-        outer = tarfile.open(fileobj=fileobj, mode="r|*")  # noqa: SIM115 - iterated to the end below
+        fileobj, mode = _bomb_guarded(fileobj, what)
+        outer = tarfile.open(fileobj=fileobj, mode=mode)  # noqa: SIM115 - iterated to the end below
     except tarfile.ReadError:
         raise ImageError("not a tar archive (plain or gzip)", path=what) from None
     except _BAD_DATA as exc:
@@ -333,6 +341,24 @@ def load_archive_stream(fileobj: IO[bytes] | Any, what: str, platform: str | Non
             raise ImageError("archive truncated (unexpected end of data)", path=what) from None
         raise ImageError(f"unreadable archive ({reason})", path=what) from None
     return _resolve_archive(parts, what, platform)
+
+
+def _bomb_guarded(fileobj: IO[bytes] | Any, what: str) -> tuple[Any, Literal["r|", "r|*"]]:
+    """A compressed archive is decompressed through the layers' bomb guard.
+
+    tarfile skips members it is not asked about by reading through them, so a
+    gzipped archive holding a "1 TB" member of zeros would otherwise be
+    inflated to the end.
+    """
+    head = fileobj.read(6)
+    raw = _Prefixed(head, fileobj)
+    if head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00":
+        counted = _Counting(raw, what=what)
+        stream, _ = _decompressor(counted, what)
+        plain = _Counting(stream, what=f"archive {what}")
+        plain.compressed = counted
+        return plain, "r|"
+    return raw, "r|*"
 
 
 def _take_member(outer: tarfile.TarFile, member: tarfile.TarInfo, parts: _ArchiveParts, what: str) -> None:
@@ -581,7 +607,7 @@ def engine_client() -> Any:
 
 def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
-    for marker in ("Connection refused", "No such file or directory", "Permission denied"):
+    for marker in ("Connection refused", "No such file or directory", "Permission denied", "Connection broken"):
         if marker in text:
             return marker
     return text[:200] or type(exc).__name__
@@ -601,7 +627,7 @@ def load_engine_image(name: str, platform: str | None) -> LoadedImage:
     named: Any = name if name in tags else False
     try:
         chunks = image.save(chunk_size=2 * MIB, named=named)
-        loaded = load_archive_stream(ChunkReader(iter(chunks)), f"docker:{name}", platform)
+        loaded = load_archive_stream(ChunkReader(iter(chunks), f"docker:{name}"), f"docker:{name}", platform)
     except DockerException as exc:
         raise EngineError(f"docker:{name}: export failed: {_reason(exc)}") from None
     except EnvcheckError:

@@ -46,6 +46,11 @@ CAP_SCAN = 160 * MIB  # interpreter binaries / libc scanned for a version string
 TRAILER_CAP = 64 * MIB
 # Hard limit on the uncompressed size of one layer: a decompression bomb stops here.
 MAX_LAYER_BYTES = 64 * 1024 * MIB
+# A compression bomb is refused long before that: past BOMB_FLOOR uncompressed
+# bytes, a layer may not expand to more than BOMB_RATIO times what was read of
+# it (real layers compress 2-10x; gzip's best case, all zeros, is ~1000x).
+BOMB_FLOOR = 1024 * MIB
+BOMB_RATIO = 100
 SYMLINK_HOPS = 40
 
 _SITES = ("site-packages", "dist-packages")
@@ -336,6 +341,7 @@ class _Counting:
         self.limit = limit
         self.what = what
         self._peeked = b""
+        self.compressed: _Counting | None = None  # the stored stream this one decompresses
 
     def peek(self, n: int) -> bytes:
         while len(self._peeked) < n:
@@ -358,6 +364,11 @@ class _Counting:
         self.count += len(data)
         if self.limit is not None and self.count > self.limit:
             raise ImageError(f"{self.what}: more than {self.limit // MIB} MiB uncompressed, refusing to read on")
+        if self.compressed is not None and self.count > BOMB_FLOOR and self.count > BOMB_RATIO * self.compressed.count:
+            raise ImageError(
+                f"{self.what}: expands more than {BOMB_RATIO}x past {BOMB_FLOOR // MIB} MiB "
+                "(a compression bomb?), refusing to read on"
+            )
         return data
 
     def readable(self) -> bool:
@@ -439,6 +450,7 @@ def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None)
             plain, stored.limit, stored.what = stored, MAX_LAYER_BYTES, f"layer {what}"
         else:
             plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}")
+            plain.compressed = stored
         try:
             tf = tarfile.open(fileobj=plain, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115
         except tarfile.ReadError:
