@@ -128,12 +128,36 @@ def resolve_python(root: Path, python: str | None, environ: Mapping[str, str]) -
         notes.append(f"python: VIRTUAL_ENV={venv} has no bin/python; ignored")
     for name in (".venv", "venv"):
         found = _interpreter_at(root / name)
+        if found and _inside(found, root):
+            # A real venv's bin/python links to a base interpreter outside the
+            # project; a file that resolves inside it came with the repository
+            # and may be anything. Running it is the user's explicit choice.
+            notes.append(
+                f"python: not running {name}/bin/python: it resolves inside the project, so it came with "
+                "the repository, not from venv; pass --python to trust it"
+            )
+            continue
         if found:
             return found, notes
     found = shutil.which("python3", path=search_path)
     if found is None:
         notes.append("python: no interpreter found (--python, $VIRTUAL_ENV, ./.venv, ./venv, python3 on PATH)")
     return found, notes
+
+
+def _inside(interpreter: str, root: Path) -> bool:
+    real = os.path.realpath(interpreter)
+    base = os.path.realpath(root)
+    return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
+
+
+# What an interpreter or `node --version` needs from the environment; the
+# rest (CI secrets among it) never reaches a subprocess.
+_SUBPROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+
+
+def subprocess_env(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: environ[k] for k in _SUBPROCESS_ENV if k in environ}
 
 
 def _interpreter_at(path: Path) -> str | None:
@@ -395,10 +419,11 @@ def scan_host(
     # Start every subprocess first; they run while we read files below.
     interpreter, py_notes = resolve_python(root, python, env_map)
     notes.extend(py_notes)
-    py_proc = _start(_probe_argv(interpreter), timeout=limit, env=env_map, cwd=cwd) if interpreter else None
+    child_env = subprocess_env(env_map)
+    py_proc = _start(_probe_argv(interpreter), timeout=limit, env=child_env, cwd=cwd) if interpreter else None
     search_path = env_map.get("PATH", os.defpath)
     node_bin = shutil.which("node", path=search_path) if node else None
-    node_proc = _start([node_bin, "--version"], timeout=limit, env=env_map, cwd=cwd) if node_bin else None
+    node_proc = _start([node_bin, "--version"], timeout=limit, env=child_env, cwd=cwd) if node_bin else None
 
     runtimes: dict[str, Runtime] = {}
     packages: dict[str, tuple[Package, ...]] = {}
@@ -500,7 +525,9 @@ def _tools(
         if version is None:
             # corepack shims and standalone builds: ask the tool, in the
             # project so corepack honours its packageManager pin.
-            proc = _start([binary, "--version"], timeout=limit, env=environ, cwd=os.path.abspath(root))
+            # Corepack must not fetch a package manager named by the repository.
+            quiet = {**subprocess_env(environ), "COREPACK_ENABLE_NETWORK": "0", "COREPACK_ENABLE_DOWNLOAD_PROMPT": "0"}
+            proc = _start([binary, "--version"], timeout=limit, env=quiet, cwd=os.path.abspath(root))
             if isinstance(proc, str):
                 notes.append(f"{tool}: {proc}")
                 continue

@@ -2,8 +2,8 @@
 
 The repository ships a ``.venv/bin/python`` that leaves a marker when run.
 ``lint``, ``snapshot project``, ``diff`` and static image reading never run it;
-host capture runs the project's interpreter by design (SECURITY.md says so),
-and ``--python`` is the documented way to choose a trusted one instead.
+host capture refuses an interpreter that resolves inside the project (it came
+with the repository), and ``--python`` is the documented way to trust one.
 """
 
 from __future__ import annotations
@@ -60,11 +60,28 @@ def test_host_capture_with_an_explicit_interpreter_does_not_run_the_repositorys(
     assert not marker.exists()
 
 
-def test_host_capture_by_default_runs_the_projects_interpreter_as_documented(trapped: tuple[Path, Path]) -> None:
-    """SECURITY.md: host capture runs ./.venv/bin/python; this pins that the document tells the truth."""
+def test_host_capture_never_runs_an_interpreter_shipped_inside_the_project(trapped: tuple[Path, Path]) -> None:
+    """A real venv links to a base interpreter outside the project; this one is a repository file."""
     project, marker = trapped
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["CI_SECRET_TOKEN"] = "ghp_" + "Zz9" * 12
     ran = cli("snapshot", "host", str(project), "--no-node", cwd=project, env=env, timeout=120)
     assert ran.code == 0, ran.stderr
-    assert marker.exists()
-    assert "Never executes anything from a scanned repository" not in (REPO / "SECURITY.md").read_text()
+    assert not marker.exists(), "envcheck ran .venv/bin/python shipped by the repository"
+    assert "not running .venv/bin/python: it resolves inside the project" in ran.stderr
+
+
+def test_trusted_interpreter_gets_no_secrets_from_the_environment(trapped: tuple[Path, Path], tmp_path: Path) -> None:
+    """Even an interpreter the user names sees only PATH/HOME/locale, never CI secrets."""
+    project, _ = trapped
+    dump = tmp_path / "env.txt"
+    spy = tmp_path / "spy-python"
+    spy.write_text(f'#!/bin/sh\nenv > "{dump}"\nexec /usr/bin/python3 "$@"\n')
+    spy.chmod(0o755)
+    env = dict(os.environ)
+    env["CI_SECRET_TOKEN"] = "ghp_" + "Qq7" * 12
+    ran = cli("snapshot", "host", str(project), "--no-node", "--python", str(spy), cwd=project, env=env, timeout=120)
+    assert ran.code == 0, ran.stderr
+    seen = dump.read_text()
+    assert "CI_SECRET_TOKEN" not in seen and "Qq7Qq7" not in seen
+    assert "PATH=" in seen
