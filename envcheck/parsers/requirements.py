@@ -396,36 +396,21 @@ def _parse_line(
         # a newer pip) is read past: it cannot change which packages are named.
         i += 1
 
-    if editable is not None:
-        if req_text:
-            raise ParseError(
-                f"unexpected text after the editable requirement: {req_text!r}", path=rel, line=item.number
-            )
+    if editable is not None and req_text:
+        raise ParseError(f"unexpected text after the editable requirement: {req_text!r}", path=rel, line=item.number)
+    target = editable if editable is not None else req_text
+    if not target:
+        return
+    if editable is not None or _looks_like_url_or_path(target):
         found = _url_requirement(
-            editable,
+            target,
             rel=rel,
             line=item.number,
             base_dir=base_dir,
             root=state.root,
             group=group,
             hashes=tuple(hashes),
-            editable=True,
-        )
-        if found is not None:
-            state.requirements.append(found)
-        return
-    if not req_text:
-        return
-    if _looks_like_url_or_path(req_text):
-        found = _url_requirement(
-            req_text,
-            rel=rel,
-            line=item.number,
-            base_dir=base_dir,
-            root=state.root,
-            group=group,
-            hashes=tuple(hashes),
-            editable=False,
+            editable=editable is not None,
         )
         if found is not None:
             state.requirements.append(found)
