@@ -42,7 +42,18 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _scan(project: Path, image: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = clean_env(SENTRY_DSN="https://k3y:s3cr3t-pw@sentry.invalid/4", DOCKER_HOST=os.environ["DOCKER_HOST"])
     return subprocess.run(
-        [sys.executable, "-m", "envcheck", "scan", str(project), "--image", image, "--python", str(project / ".venv"), *extra],
+        [
+            sys.executable,
+            "-m",
+            "envcheck",
+            "scan",
+            str(project),
+            "--image",
+            image,
+            "--python",
+            str(project / ".venv"),
+            *extra,
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -71,7 +82,9 @@ def test_scan_image_reports_patch_drift_package_drift_and_missing_env(project: P
 
 def test_same_run_as_sarif_validates(project: Path, python_venv_image: Any, tmp_path: Path) -> None:
     out = tmp_path / "envcheck.sarif"
-    proc = _scan(project, f"docker-archive:{python_venv_image.refs.docker_archive}", "--format", "sarif", "-o", str(out))
+    proc = _scan(
+        project, f"docker-archive:{python_venv_image.refs.docker_archive}", "--format", "sarif", "-o", str(out)
+    )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(out.read_text())
     jsonschema.Draft7Validator(json.loads(SCHEMA.read_text())).validate(doc)

@@ -247,7 +247,10 @@ def test_resolve_digest_for_a_from_line(registry: FakeRegistry) -> None:
 
     digest = _image(registry)
     assert resolve_digest(f"{registry.host}/app:1.0") == (digest, "")
-    assert resolve_digest(f"{registry.host}/app:9.9") == (None, f"image {registry.host}/app:9.9 not found in the registry")
+    assert resolve_digest(f"{registry.host}/app:9.9") == (
+        None,
+        f"image {registry.host}/app:9.9 not found in the registry",
+    )
     assert str(registry_ref_for("python:3.11-slim")).endswith("/library/python:3.11-slim")
     assert str(registry_ref_for("localhost:5000/team/app:2")) == "localhost:5000/team/app:2"
 
