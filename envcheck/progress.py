@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol, TextIO
 
 
@@ -33,6 +34,19 @@ class _Status:
         self._status.update(escape(message))  # type: ignore[attr-defined]
 
 
+# The status line of the command in progress, if any: scanners deep in the
+# call stack (the layer walk) report through it without every signature in
+# between carrying a callback.
+_ACTIVE: ContextVar[Progress | None] = ContextVar("envcheck_progress", default=None)
+
+
+def report(message: str) -> None:
+    """Update the active status line; free when there is none (pipes, CI, the library)."""
+    active = _ACTIVE.get()
+    if active is not None:
+        active.update(message)
+
+
 def wanted(*, quiet: bool = False, stream: TextIO | None = None) -> bool:
     stream = sys.stderr if stream is None else stream
     try:
@@ -52,4 +66,9 @@ def status(message: str, *, quiet: bool = False, stream: TextIO | None = None) -
 
     console = Console(file=sys.stderr if stream is None else stream, stderr=stream is None)
     with console.status(escape(message)) as st:
-        yield _Status(st)
+        shown = _Status(st)
+        token = _ACTIVE.set(shown)
+        try:
+            yield shown
+        finally:
+            _ACTIVE.reset(token)

@@ -213,3 +213,19 @@ def test_colour_follows_the_terminal_and_no_color(tmp_path: Path) -> None:
     assert "\x1b[" not in piped.stdout  # not a terminal: plain text for logs and files
     forced = run("lint", target, env={"NO_COLOR": "", "FORCE_COLOR": "1"})
     assert "\x1b[" in forced.stdout
+
+
+def test_layer_progress_reaches_the_status_line_from_inside_the_walk() -> None:
+    """Sources report each layer through the active status line; outside one, report() is a no-op."""
+    from envcheck.progress import report
+
+    report("nobody is listening")  # no status line: nothing happens, nothing raised
+    tty = _Tty()
+    seen: list[str] = []
+    with status("reading the image's layers", stream=tty) as p:
+        original = p.update
+        p.update = lambda m: (seen.append(m), original(m))  # type: ignore[method-assign]
+        report("docker-archive:x.tar: layer 2/7 (0a1b2c3d4e5f)")
+    assert seen == ["docker-archive:x.tar: layer 2/7 (0a1b2c3d4e5f)"]
+    report("after the status line closed")
+    assert len(seen) == 1

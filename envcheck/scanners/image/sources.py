@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, Protocol
 
 from envcheck.errors import EngineError, EnvcheckError, ImageError
+from envcheck.progress import report
 
 from .walker import (
     _BAD_DATA,
@@ -229,7 +230,8 @@ def load_from_store(store: BlobStore, platform: str | None) -> LoadedImage:
     config_digest, layer_digests = _layer_descriptors(manifest, what)
     config = fetch(config_digest)
     layers: list[LayerIndex] = []
-    for digest in layer_digests:
+    for number, digest in enumerate(layer_digests, 1):
+        report(f"{what}: layer {number}/{len(layer_digests)} ({digest[7:19]})")
         with store.open_blob(digest) as fh:
             layers.append(walk_layer(fh, digest, expected=digest))
     _check_diff_ids(config, layers, layer_digests, what)
@@ -383,6 +385,7 @@ def _take_member(outer: tarfile.TarFile, member: tarfile.TarInfo, parts: _Archiv
     blob = _Prefixed(head, fh)
     m = _BLOB_NAME.match(name)
     try:
+        report(f"{os.path.basename(what) or what}: layer {len(parts.layers) + 1} ({member.size / 1e6:.0f} MB)")
         parts.layers[name] = walk_layer(blob, name, expected=f"sha256:{m.group(1)}" if m else None)
     except ImageError as exc:
         # Only an error if the manifest uses this blob (an archive may carry extras).
