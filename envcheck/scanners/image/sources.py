@@ -43,6 +43,7 @@ from .walker import (
     MIB,
     Entry,
     LayerIndex,
+    _chunks,
     _Counting,
     _decompressor,
     classify,
@@ -575,18 +576,8 @@ def _read_contained(path: str, kind: str) -> Any:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             return None
         if kind in _SCANNED:
-            return scan_binary(kind, path, _limited_chunks(fh, CAP_SCAN))
+            return scan_binary(kind, path, _chunks(fh, CAP_SCAN))
         return reduce_fact(kind, fh.read(_CAPS[kind]))
-
-
-def _limited_chunks(fh: IO[bytes], cap: int) -> Iterator[bytes]:
-    read = 0
-    while read < cap:
-        chunk = fh.read(min(4 * MIB, cap - read))
-        if not chunk:
-            return
-        read += len(chunk)
-        yield chunk
 
 
 # --------------------------------------------------------------------------- docker:NAME
