@@ -33,6 +33,13 @@ def register(sub: Any) -> None:
     parser.add_argument("--image", metavar="REF", help="also scan this image (docker-archive:, oci:, dir:, docker:, …)")
     parser.add_argument("--platform", help="os/arch to pick from a multi-platform image")
     parser.add_argument("--probe", action="store_true", help="also run a sandboxed, network-less probe in the image")
+    parser.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow plain HTTP for this registry (registry: images; loopback registries always may)",
+    )
     parser.add_argument("--against", metavar="SNAPSHOT.json", help="also compare with a stored snapshot")
     parser.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules on the host")
     add_python_option(parser)
@@ -62,7 +69,13 @@ def run(args: argparse.Namespace) -> int:
             from envcheck.scanners.image import scan_image
 
             progress.update(f"reading the image's layers: {args.image}")
-            image = scan_image(args.image, platform=args.platform, probe=args.probe, env_allow=config.env_allow)
+            image = scan_image(
+                args.image,
+                platform=args.platform,
+                probe=args.probe,
+                env_allow=config.env_allow,
+                insecure_registries=tuple(args.insecure_registry),
+            )
     if args.verbose:
         for snap in (project, host, image, against):
             for note in snap.notes if snap else ():

@@ -7,6 +7,7 @@ import io
 import json
 import tarfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,27 @@ def test_registry_faults_exit_2_with_one_line(
     err = captured.err.strip()
     assert "\n" not in err and "Traceback" not in err
     assert message in err
+
+
+def test_scan_reads_a_registry_image(
+    pushed: tuple[FakeRegistry, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`envcheck scan --image registry:…` compares the project with what the registry serves."""
+    reg, _ = pushed
+    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    code = main(
+        [
+            "scan",
+            str(tmp_path),
+            "--no-node",
+            "--image",
+            f"registry:{reg.host}/app:1.0",
+            "--format",
+            "json",
+            "--insecure-registry",
+            reg.host,
+        ]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert any(f["rule"] == "EC301" and f["subject"] == "requests" for f in doc["findings"])
