@@ -125,7 +125,8 @@ def _run_engine_test(tmp_path: Path, env: dict[str, str]) -> subprocess.Complete
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
         capture_output=True,
         text=True,
-        env={**clean, "ENVCHECK_DOCKERD": "/nonexistent/dockerd", **env},
+        # TMPDIR: a bed kept running by `scripts/testbed start` must not be found and reused.
+        env={**clean, "ENVCHECK_DOCKERD": "/nonexistent/dockerd", "TMPDIR": str(tmp_path), **env},
         timeout=120,
         check=False,
         cwd=tmp_path,
