@@ -165,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
     config, settings = load_settings(args, root)
     rules = load_rules(config.rules_dir)
     static = rules_for_modes(rules, ["static"])
-    project = scan_project(root, with_companions(files) if files else None)
+    # Static rules never look at which variables the code reads.
+    project = scan_project(root, with_companions(files) if files else None, env_refs=False)
     if args.verbose:
         for note in project.notes:
             print(f"envcheck: {note}", file=sys.stderr)

@@ -77,19 +77,22 @@ class Discovery:
     notes: tuple[str, ...] = ()
 
 
-def scan_project(root: Path, files: Sequence[Path] | None = None) -> Snapshot:
+def scan_project(root: Path, files: Sequence[Path] | None = None, *, env_refs: bool = True) -> Snapshot:
     """Snapshot of what the project at ``root`` declares.
 
     With ``files`` (pre-commit passes the staged file names), only those files
     are parsed — still reported relative to ``root``; names no parser knows
-    are ignored.
+    are ignored.  ``env_refs=False`` skips reading source code and compose
+    files for variable names: no static (lint) rule needs them, and on a
+    large repository they are most of the work.
     """
     _check_root(root)
     found = discover(root) if files is None else Discovery(files=_given(root, files))
+    chosen = found.files if env_refs else tuple(f for f in found.files if parser_for(relpath(f, root)) != "env_refs")
     return Snapshot(
         source=Source(kind="project", ref=str(root)),
         platform=None,
-        declared=parse_files(root, found.files),
+        declared=parse_files(root, chosen),
         notes=found.notes,
     )
 
