@@ -186,7 +186,45 @@ def run_checks(rules: Mapping[str, Rule], contexts: Sequence[Context]) -> list[F
             check = CHECKS[rule.check]
             if ctx.mode in check.modes:
                 found.update(check.run(rule, ctx))
-    return sorted(found, key=Finding.sort_key)
+    return _one_per_absence(sorted(found, key=Finding.sort_key))
+
+
+def _absent_side(f: Finding) -> str | None:
+    sides = [s for s in (f.left, f.right) if s is not None]
+    missing = [s.kind for s in sides if s.value is None]
+    return missing[0] if len(sides) == 2 and len(missing) == 1 else None
+
+
+def _one_per_absence(findings: list[Finding]) -> list[Finding]:
+    """One "missing" finding per package, place and side lacking it.
+
+    ``scan --against`` sees a package missing on the host twice: the project
+    requires it, and the stored snapshot has it. Same rule, same file line,
+    same fix; the comparison that names a concrete version on the other side
+    says more, so it is the one kept.
+    """
+    best: dict[tuple[str, str, str, str], Finding] = {}
+    for f in findings:
+        absent = _absent_side(f)
+        if absent is None or f.subject is None or f.location is None:
+            continue
+        key = (f.rule, f.subject, str(f.location), absent)
+        kept = best.get(key)
+        if kept is None or (_other_kind(kept, absent) == "declared" and _other_kind(f, absent) != "declared"):
+            best[key] = f
+    return [f for f in findings if (k := _key(f)) is None or best.get(k) is f]
+
+
+def _other_kind(f: Finding, absent: str) -> str:
+    sides = [s for s in (f.left, f.right) if s is not None and s.kind != absent]
+    return sides[0].kind if sides else ""
+
+
+def _key(f: Finding) -> tuple[str, str, str, str] | None:
+    absent = _absent_side(f)
+    if absent is None or f.subject is None or f.location is None:
+        return None
+    return (f.rule, f.subject, str(f.location), absent)
 
 
 def _suppressed(finding: Finding, suppressions: Mapping[str, tuple[str, ...]]) -> bool:
