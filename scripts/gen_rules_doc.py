@@ -22,17 +22,21 @@ def render() -> str:
     return markdown(dict(sorted(rules.items())))
 
 
-def main(argv: list[str]) -> int:
-    text = render()
+def write_or_check(doc: Path, text: str, script: str, argv: list[str]) -> int:
+    """Write ``doc``, or with ``--check`` exit 1 when the committed copy differs (shared by the doc scripts)."""
     if "--check" in argv:
-        if not DOC.is_file() or DOC.read_text(encoding="utf-8") != text:
-            print(f"{DOC.relative_to(ROOT)} is stale: run python scripts/gen_rules_doc.py", file=sys.stderr)
+        if not doc.is_file() or doc.read_text(encoding="utf-8") != text:
+            print(f"{doc.relative_to(ROOT)} is stale: run python scripts/{script}", file=sys.stderr)
             return 1
         return 0
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC.relative_to(ROOT)}")
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
+    print(f"wrote {doc.relative_to(ROOT)}")
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return write_or_check(DOC, render(), "gen_rules_doc.py", argv)
 
 
 if __name__ == "__main__":
