@@ -80,17 +80,21 @@ def _engine_digests(refs: list[str]) -> dict[str, str]:
     """Repo digests the local engine knows for ``refs``; none when there is no engine."""
     try:
         import docker
+        import requests
+        from docker.errors import DockerException
     except ImportError:
         return {}
+    # No engine, an engine that went away, an image it does not have: no digest.
+    unavailable = (DockerException, requests.RequestException, OSError)
     out: dict[str, str] = {}
     try:
         client = docker.from_env()
-    except Exception:
+    except unavailable:
         return {}
     for ref in refs:
         try:
             digests = client.images.get(ref).attrs.get("RepoDigests") or []
-        except Exception:
+        except unavailable:
             continue
         repo = ref.split(":")[0]
         for d in digests:
