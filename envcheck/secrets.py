@@ -91,21 +91,48 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def _balanced_case(text: str) -> bool:
+    """Random keys mix cases about evenly; words, paths and CamelCase names have a capital per word or none."""
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and 0.3 <= sum(c.isupper() for c in letters) / len(letters) <= 0.7
+
+
+def _random_segment(segment: str) -> bool:
+    # Path segments carry a version or a counter; keys scatter digits among both cases.
+    return (
+        len(segment) >= 8
+        and sum(c.isdigit() for c in segment) >= 2
+        and any(c.islower() for c in segment)
+        and any(c.isupper() for c in segment)
+    )
+
+
+def _looks_like_path(token: str) -> bool:
+    """Slashes separate path segments, which are words; in a base64 key they fall among random characters."""
+    letters = [c for c in token if c.isalpha()]
+    lower = sum(c.islower() for c in letters)
+    # Paths are lower case with a capital per word, or all capitals; keys are neither.
+    if (lower and (len(letters) - lower) >= 0.3 * len(letters)) or "+" in token or "=" in token:
+        return False
+    return not any(_random_segment(seg) for seg in token.split("/"))
+
+
 def looks_secret_value(value: str) -> bool:
     """True when the value itself has the shape of a credential."""
     if _SECRET_VALUE.search(value):
         return True
-    # Long, dense, high-entropy tokens without spaces or path separators are
-    # keys far more often than they are configuration.
+    # Long, dense, high-entropy tokens without spaces are keys far more often
+    # than they are configuration.
     token = value.strip()
-    return (
-        len(token) >= 20
-        and " " not in token
-        and "/" not in token
-        and shannon_entropy(token) >= 4.0
-        and any(c.isdigit() for c in token)
-        and any(c.isalpha() for c in token)
-    )
+    if len(token) < 20 or any(c.isspace() for c in token) or "://" in token:
+        return False
+    if "/" in token and _looks_like_path(token):
+        return False
+    if shannon_entropy(token) < 4.0 or not any(c.isalpha() for c in token):
+        return False
+    if any(c.isdigit() for c in token):
+        return True
+    return len(token) >= 24 and _balanced_case(token)
 
 
 def is_sensitive_name(name: str) -> bool:

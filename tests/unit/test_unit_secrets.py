@@ -15,6 +15,12 @@ SECRET_VALUES = [
     "xoxb-123456789012-abcdefABCDEF",
     "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
     "9f8e7d6c5b4a39281706f5e4d3c2b1a0ZYXWVUTS",
+    # base64 keys carry slashes; this one, under RELEASE_VERSION, once reached a snapshot.
+    "1jCaLO/WG0BXqqDgo8lG3h9AYwRwTxFJ98DynoP/",
+    "/34Ce0rWa/kIVy/STyi2/7wU4COq/5/ilkS07If/",
+    "tUqDuOQnXw1/HWzB++EK+JAafF/8/xjRsZaD/dSg",
+    # A key that happens to draw no digit.
+    "kmNWfNdvvqQbGDRMwejtFLpcrgXKZtuYlJLIoIxL",
 ]
 
 
@@ -25,7 +31,23 @@ def test_credential_shapes_are_recognised(value: str) -> None:
     assert not keep_value("APP_ENV", value)
 
 
-@pytest.mark.parametrize("value", ["production", "en_US.UTF-8", "/usr/local/bin:/usr/bin", "3.11.7", "Europe/Paris"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "production",
+        "en_US.UTF-8",
+        "/usr/local/bin:/usr/bin",
+        "3.11.7",
+        "Europe/Paris",
+        "/usr/local/lib/python3.11/site-packages",
+        "/home/User2/MyProject3/src",
+        "/Users/JohnSmith/Projects/MyApp",
+        "/srv/App2024/Release12/bin",
+        "/DATA/EXPORTS/2024/JAN/Q1REPORTS",
+        "ThisIsAVeryLongCamelCaseIdentifierName",
+        "https://pypi.example/simple/Package2024Index",
+    ],
+)
 def test_configuration_values_are_not_secrets(value: str) -> None:
     assert not looks_secret_value(value)
 
