@@ -92,7 +92,9 @@ def _spec(normalised: str) -> Any:
 
     try:
         return NpmSpec(normalised)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):
+        # AttributeError: NpmSpec dereferences a failed regex match on some
+        # hyphen ranges ("0 - :") instead of raising ValueError.
         return None
 
 

@@ -122,15 +122,11 @@ def choose_python(
 
 def choose_node(host: str | None, host_label: str, version_files: Mapping[str, str], engines: str | None) -> Choice:
     """Pick the node version for ``node:X.Y.Z-bookworm-slim``."""
-    import semantic_version
+    from envcheck.npm_semver import satisfies
 
     def ok(v: str) -> bool:
-        if not engines:
-            return True
-        try:
-            return bool(semantic_version.NpmSpec(engines).match(semantic_version.Version(v)))
-        except ValueError:
-            return True  # an unreadable engines range does not veto a concrete version
+        # An unreadable engines range does not veto a concrete version.
+        return not engines or satisfies(v, engines) is not False
 
     host = host.lstrip("v") if host else None
     warning = None
