@@ -22,7 +22,9 @@ from envcheck.findings import Severity
 if TYPE_CHECKING:
     from envcheck.checks import Check, Param
 
-DOCS_URL = "https://envcheck.readthedocs.io/en/latest/rules/"
+# Where docs/ is published; a built-in rule's help link is its anchor there.
+DOCS_ROOT = "https://envcheck.readthedocs.io/"
+DOCS_URL = f"{DOCS_ROOT}en/latest/rules/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +40,17 @@ class Rule:
     params: Mapping[str, Any] = field(default_factory=dict)
     path: str | None = None  # the file it was loaded from
     builtin: bool = True
+    help_url: str | None = None  # the rule file's own `help_uri`
 
     @property
-    def help_uri(self) -> str:
-        return f"{DOCS_URL}#{self.id.lower()}-{self.name}"
+    def help_uri(self) -> str | None:
+        """The page explaining this rule: the file's ``help_uri``, else envcheck's docs for its own rules.
+
+        A project rule without one has none — envcheck's site knows nothing of it.
+        """
+        if self.help_url:
+            return self.help_url
+        return f"{DOCS_URL}#{self.id.lower()}-{self.name}" if self.builtin else None
 
 
 # --------------------------------------------------------------------------- loading
@@ -49,7 +58,8 @@ class Rule:
 _ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{2,}$")  # EC201, ACME001
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _TEXT_KEYS = ("summary", "why", "fix", "example")
-_KNOWN_KEYS = frozenset({"id", "name", "severity", "check", "params", *_TEXT_KEYS})
+_KNOWN_KEYS = frozenset({"id", "name", "severity", "check", "params", "help_uri", *_TEXT_KEYS})
+_HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
 _SEVERITIES = ("error", "warning", "info")
 
 
@@ -131,6 +141,9 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
     if check is None:
         raise ConfigError(f"check: unknown check kind {kind!r} (known: {', '.join(sorted(CHECKS))})", path=where)
     params = _resolve_params(check, data.get("params", {}), where)
+    help_url = text("help_uri", required=False) or None
+    if help_url is not None and not _HTTP_URL.match(help_url):
+        raise ConfigError(f"help_uri: {help_url!r} is not an http(s) URL", path=where)
     return Rule(
         id=rule_id,
         name=name,
@@ -143,6 +156,7 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
         params=params,
         path=where,
         builtin=builtin,
+        help_url=help_url,
     )
 
 

@@ -94,10 +94,13 @@ def check_kinds() -> str:
         "## Writing your own rules\n",
         "Put TOML files shaped like the ones above in a directory and point `rules-dir` at it "
         "(`[tool.envcheck]` in pyproject.toml, or envcheck.toml). `why`, `fix` and `example` are "
-        'optional there. For example, "pickle5 must not be in the image":\n',
+        "optional there, and `help_uri` names the page that explains the rule (SARIF viewers link to it as "
+        '"learn more"; without it a project rule has no link). '
+        'For example, "pickle5 must not be in the image":\n',
         "```toml\n"
         'id = "ACME001"\nname = "no-pickle5-in-image"\nseverity = "error"\ncheck = "package-policy"\n'
         'summary = "pickle5 must not be installed in the image"\n\n'
+        'help_uri = "https://wiki.example.org/envcheck/ACME001"\n\n'
         '[params]\necosystem = "python"\nforbid = ["pickle5"]\non = ["image"]\n```\n',
         "Check kinds (`static`: project files only; `target`: declarations vs one host or image; "
         "`pair`: two captured snapshots):\n",

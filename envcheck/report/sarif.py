@@ -13,27 +13,31 @@ from typing import Any
 
 from envcheck import __version__
 from envcheck.findings import Finding
-from envcheck.rules import Rule
+from envcheck.rules import DOCS_ROOT, Rule
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _rule_descriptor(rule: Rule) -> dict[str, Any]:
-    help_text = f"{rule.summary}\n\nWhy: {rule.why}\n\nFix: {rule.fix}\n\nExample:\n{rule.example}"
-    help_md = (
-        f"{rule.summary}\n\n**Why:** {rule.why}\n\n**Fix:** {rule.fix}\n\n**Example:**\n\n```\n{rule.example}\n```"
-    )
-    return {
+    parts = [("Why", rule.why), ("Fix", rule.fix)]
+    help_text = "\n\n".join([rule.summary, *(f"{k}: {v}" for k, v in parts if v)])
+    help_md = "\n\n".join([rule.summary, *(f"**{k}:** {v}" for k, v in parts if v)])
+    if rule.example:
+        help_text += f"\n\nExample:\n{rule.example}"
+        help_md += f"\n\n**Example:**\n\n```\n{rule.example}\n```"
+    descriptor: dict[str, Any] = {
         "id": rule.id,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": rule.why},
+        "fullDescription": {"text": rule.why or rule.summary},
         "help": {"text": help_text, "markdown": help_md},
-        "helpUri": rule.help_uri,
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": [rule.check]},
     }
+    if rule.help_uri:
+        descriptor["helpUri"] = rule.help_uri
+    return descriptor
 
 
 def render(findings: Sequence[Finding], rules: Mapping[str, Rule], *, default_path: str | None = None) -> str:
@@ -75,7 +79,7 @@ def render(findings: Sequence[Finding], rules: Mapping[str, Rule], *, default_pa
                         "name": "envcheck",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": "https://github.com/envcheck/envcheck",
+                        "informationUri": DOCS_ROOT,
                         "rules": [_rule_descriptor(rules[rid]) for rid in rule_ids],
                     }
                 },

@@ -104,8 +104,9 @@ def test_docs_rules_md_is_generated_and_fresh() -> None:
         (NO_PICKLE5.replace('summary = "pickle5 must not be in the image"', ""), "summary: missing"),
         ("extra = 1\n" + NO_PICKLE5, "unknown key 'extra'"),
         ("id = [", "invalid TOML"),
+        ('help_uri = "wiki/ACME001"\n' + NO_PICKLE5, "help_uri: 'wiki/ACME001' is not an http(s) URL"),
     ],
-    ids=["check", "choice", "type", "param", "spec", "severity", "id", "summary", "key", "toml"],
+    ids=["check", "choice", "type", "param", "spec", "severity", "id", "summary", "key", "toml", "help_uri"],
 )
 def test_invalid_rule_file_is_a_config_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "rules", "ACME001-no-pickle5.toml", text)
@@ -159,6 +160,32 @@ def test_custom_package_policy_rule_fires_on_the_image_only(tmp_path: Path) -> N
     assert f.message == "pickle5 0.0.11 is installed in image, which the project forbids (pickle5)"
     assert f.severity == "error" and f.name == "no-pickle5-in-image"
     assert not of("ACME001", scan(project=w.project, host=host, image=w.image, extra_rules=custom))
+
+
+def test_a_project_rule_links_to_its_own_page_or_to_none(tmp_path: Path) -> None:
+    """SARIF viewers show helpUri as "learn more": never envcheck's site for a rule it does not document."""
+    import json
+
+    from envcheck.report import render
+
+    write(tmp_path / "rules", "ACME001.toml", NO_PICKLE5)
+    write(
+        tmp_path / "rules",
+        "ACME002.toml",
+        'help_uri = "https://wiki.acme.example/envcheck/ACME002"\n'
+        + NO_PICKLE5.replace("ACME001", "ACME002").replace("no-pickle5", "no-pickle5-wiki"),
+    )
+    rules = load_rules(tmp_path / "rules")
+    assert rules["ACME001"].help_uri is None
+    assert rules["ACME002"].help_uri == "https://wiki.acme.example/envcheck/ACME002"
+    assert rules["EC201"].help_uri and rules["EC201"].help_uri.endswith("#ec201-python-package-version-drift")
+    doc = json.loads(render([], "sarif", rules=rules))
+    by_id = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert "helpUri" not in by_id["ACME001"]
+    assert by_id["ACME002"]["helpUri"] == "https://wiki.acme.example/envcheck/ACME002"
+    # A project rule without why/fix/example still gets a readable help text.
+    assert by_id["ACME001"]["help"]["text"] == "pickle5 must not be in the image"
+    assert by_id["ACME001"]["fullDescription"]["text"] == "pickle5 must not be in the image"
 
 
 def test_custom_env_policy_rule(tmp_path: Path) -> None:
