@@ -63,6 +63,10 @@ def plan_scan(
         if snap is None:
             continue
         labelled.append((snap, label(snap, [lbl for _, lbl in labelled], name)))
+    if host is not None and against is not None and against.kind == host.kind:
+        # "3.11.7 on host but 3.9.2 on host (prod.json)" leaves the reader to
+        # guess which host is which; the one just probed is this machine.
+        labelled[0] = (host, f"this {host.kind}")
     for snap, lbl in labelled:
         if snap.kind == "project":
             continue

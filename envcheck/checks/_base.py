@@ -108,7 +108,8 @@ def finding(
 
 def where(label: str) -> str:
     """``on host`` / ``in image`` / ``in server.json`` — how a side reads in a sentence."""
-    return f"on {label}" if label == "host" or label.startswith("host ") else f"in {label}"
+    on = label in ("host", "this host") or label.startswith("host ")
+    return f"on {label}" if on else f"in {label}"
 
 
 def canonical(ecosystem: str, name: str) -> str:
