@@ -201,15 +201,25 @@ def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, s
     versions: dict[str, list[str]] = {}
     for r in pinned:
         versions.setdefault(canonicalize_name(r.name), []).append(r.specifier.strip().lstrip("="))
-    stale = [
-        f"{r.name}{r.specifier}"
-        for f, reqs in sorted(by_file.items())
-        if f not in lock_files
-        for r in reqs
-        if r.url is None and not _satisfied(r.specifier, versions.get(canonicalize_name(r.name), []))
-    ]
+    stale: list[str] = []
+    uncovered: list[str] = []
+    for f, reqs in sorted(by_file.items()):
+        if f in lock_files:
+            continue
+        for r in reqs:
+            if r.url is None and not _satisfied(r.specifier, versions.get(canonicalize_name(r.name), [])):
+                # A pip-compile input the lock disagrees with makes the lock stale; any
+                # other file (warehouse's ipython.txt) is beside the lock, not behind it.
+                (stale if f.endswith(".in") else uncovered).append(f"{r.name}{r.specifier} ({f})")
     if stale:
         return None, f"{', '.join(lock_files)} do not satisfy {', '.join(sorted(stale)[:5])}"
+    warnings: tuple[str, ...] = ()
+    if uncovered:
+        warnings = (
+            f"left out of the image: {', '.join(sorted(uncovered)[:5])}"
+            f"{f' and {len(uncovered) - 5} more' if len(uncovered) > 5 else ''} — not in the hashed pins of "
+            f"{', '.join(lock_files)}, and pip installs hashed pins all or nothing; lock them there to ship them",
+        )
     lines = tuple(
         LockLine(
             name=canonicalize_name(r.name),
@@ -219,7 +229,7 @@ def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, s
         )
         for r in sorted(pinned, key=lambda r: (canonicalize_name(r.name), r.specifier))
     )
-    return PyLock(lines=_dedupe(lines), origin=f"the hashed pins of {', '.join(lock_files)}"), None
+    return PyLock(lines=_dedupe(lines), origin=f"the hashed pins of {', '.join(lock_files)}", warnings=warnings), None
 
 
 def _unpinned_warning(names: Sequence[str], label: str) -> str:
@@ -286,16 +296,31 @@ def from_snapshot(
         lines.append(
             LockLine(name=name, requirement=f"{name}=={pkg.version}", hashes=known_hashes.get((name, pkg.version), ()))
         )
-    missing = []
+    missing: list[str] = []
+    pinned_absent: list[str] = []
     for name, req in sorted(by_name.items()):
         if name in installed or req.url:
             continue
-        missing.append(f"{req.name}{req.specifier.strip()}")
+        text = f"{req.name}{req.specifier.strip()}"
+        # The project's own `==` is a pin even where the host lacks the package.
+        (pinned_absent if req.is_pinned else missing).append(text)
         lines.append(
-            LockLine(name=name, requirement=f"{req.name}{req.specifier.strip()}", marker=req.marker, pinned=False)
+            LockLine(
+                name=name,
+                requirement=text,
+                hashes=tuple(sorted({_hash_arg(h) for h in req.hashes})),
+                marker=req.marker,
+                pinned=req.is_pinned,
+            )
         )
     if missing:
         warnings.append(_unpinned_warning(missing, f"installed in the {label}"))
+    if pinned_absent:
+        shown = ", ".join(pinned_absent[:8]) + (f" and {len(pinned_absent) - 8} more" if len(pinned_absent) > 8 else "")
+        warnings.append(
+            f"{len(pinned_absent)} pinned requirement(s) are not installed in the {label}, so their own "
+            f"dependencies resolve at build time: {shown}"
+        )
     for name, req in sorted(by_name.items()):
         if name in installed and req.specifier.strip() and not _satisfied(req.specifier, [installed[name].version]):
             warnings.append(f"{name} {installed[name].version} in the {label} violates {req.specifier} ({req.source})")

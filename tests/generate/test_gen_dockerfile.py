@@ -11,7 +11,7 @@ from gen_testutil import hadolint, host, lock, project, req, serious
 from envcheck.errors import EnvcheckError
 from envcheck.generate.dockerfile import GeneratedFiles, Options, generate, locked_names
 from envcheck.generate.layout import NodeApp, ProjectLayout
-from envcheck.snapshot import DeclaredRuntime
+from envcheck.snapshot import DeclaredRuntime, Requirement
 
 PY = ProjectLayout(files=frozenset({"requirements.txt", "app.py"}), py_files=frozenset({"requirements.txt", "app.py"}))
 
@@ -96,6 +96,48 @@ def test_requirement_missing_on_host_is_written_unpinned_with_a_warning() -> Non
     out = generate(project((req("flask"), req("six"))), PY, host(packages={"six": "1.16.0"}), requires_dist={"six": ()})
     assert "# not pinned: nothing recorded a version for the next line\nflask\n" in lock_text(out)
     assert any("flask" in w for w in out.warnings)
+
+
+def test_requirement_pinned_by_the_project_but_absent_on_host_stays_pinned() -> None:
+    """warehouse's 136 `==` pins are pins, even on a host that never installed them."""
+    snap = project((req("alembic", "==1.18.5"), req("six")))
+    out = generate(snap, PY, host(packages={"six": "1.16.0"}), requires_dist={"six": ()})
+    text = lock_text(out)
+    assert "alembic==1.18.5\n" in text
+    assert "not pinned" not in text
+    assert not any("have no pin" in w for w in out.warnings)
+    assert any("1 pinned requirement(s) are not installed" in w and "alembic==1.18.5" in w for w in out.warnings)
+
+
+def _hashed(name: str, version: str, source: str) -> Requirement:
+    return req(name, f"=={version}", source=source, hashes=(f"sha256:{name}",))
+
+
+def test_hashed_pins_stay_the_lock_beside_an_unrelated_requirement_file() -> None:
+    """A file next to the pip-compile outputs (warehouse's ipython.txt) does not void them; it is named."""
+    snap = project(
+        (
+            _hashed("flask", "3.1.0", "requirements/main.txt:3"),
+            _hashed("gunicorn", "23.0.0", "requirements/deploy.txt:3"),
+            req("flask", ">=3", source="requirements/main.in:1"),
+            req("ipython", ">=9", source="requirements/ipython.txt:1"),
+        )
+    )
+    out = generate(snap, PY, host(packages={"flask": "3.1.0", "ipython": "9.1.0"}), requires_dist={})
+    text = lock_text(out)
+    assert "flask==3.1.0 \\\n    --hash=sha256:flask" in text and "gunicorn==23.0.0" in text
+    assert "ipython" not in text
+    assert any("left out of the image: ipython>=9 (requirements/ipython.txt)" in w for w in out.warnings)
+    assert not any("not using the project's lock" in w for w in out.warnings)
+
+
+def test_hashed_pins_that_disagree_with_their_input_are_stale() -> None:
+    snap = project(
+        (_hashed("flask", "2.3.0", "requirements/main.txt:3"), req("flask", ">=3", source="requirements/main.in:1"))
+    )
+    out = generate(snap, PY, host(packages={"flask": "3.1.0"}), requires_dist={"flask": ()})
+    assert "flask==3.1.0" in lock_text(out)
+    assert any("not using the project's lock" in w and "main.in" in w for w in out.warnings)
 
 
 def test_consistent_lock_file_wins_and_its_hashes_are_required() -> None:
