@@ -152,8 +152,10 @@ def _inside(interpreter: str, root: Path) -> bool:
 
 
 # What an interpreter or `node --version` needs from the environment; the
-# rest (CI secrets among it) never reaches a subprocess.
-_SUBPROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
+# rest (CI secrets among it) never reaches a subprocess.  corepack's shims
+# find the yarn/pnpm they run under COREPACK_HOME (else $XDG_CACHE_HOME/node/corepack):
+# without it, and with the network off, `yarn --version` has nothing to run.
+_SUBPROCESS_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "COREPACK_HOME", "XDG_CACHE_HOME")
 
 
 def subprocess_env(environ: Mapping[str, str]) -> dict[str, str]:

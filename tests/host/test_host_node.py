@@ -165,3 +165,20 @@ def test_yarn_project_reports_yarn_when_present(tmp_path: Path) -> None:
     assert "yarn" not in snap.runtimes and "node" not in snap.runtimes
     assert any(n.startswith("yarn: not found") for n in snap.notes)
     assert any(n.startswith("node: not found") for n in snap.notes)
+
+
+def test_corepack_shim_finds_its_package_manager_through_corepack_home(tmp_path: Path) -> None:
+    # A stand-in for corepack's yarn shim: it can only answer from the package
+    # managers COREPACK_HOME holds (the network is off for it during a scan).
+    home = tmp_path / "corepack-home"
+    home.mkdir()
+    (home / "yarn-version").write_text("4.9.2\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "yarn"
+    shim.write_text('#!/bin/sh\nexec cat "${COREPACK_HOME:-/nonexistent}/yarn-version"\n')
+    shim.chmod(0o755)
+    (tmp_path / "package.json").write_text(json.dumps({"name": "x", "packageManager": "yarn@4.9.2"}))
+    environ = {"PATH": f"{bin_dir}:/usr/bin:/bin", "COREPACK_HOME": str(home)}
+    snap = scan_host(tmp_path, node=True, env_names=(), environ=environ)
+    assert snap.runtime("yarn") is not None and snap.runtimes["yarn"].version == "4.9.2", snap.notes
