@@ -202,11 +202,37 @@ class _NodeInstall:
     prod: str  # install production dependencies only
     prune: str  # after a build, drop dev dependencies
     comment: str
+    mirror_args: str  # the ARG lines (and their comment) a build behind a registry mirror sets
     warning: str | None = None
 
 
 _PNPM_FOR_LOCK = {"5.3": "6.35.1", "5.4": "7.33.7", "6.0": "8.15.9", "6.1": "8.15.9", "7.0": "9.15.9", "9.0": "9.15.9"}
 _EXACT = re.compile(r"^(\w[\w-]*)@(\d+\.\d+\.\d+)(?:\+.*)?$")
+# corepack's own pin syntax, hash included (what `corepack use` writes); nothing here can reach a shell.
+_COREPACK_PIN = re.compile(r"^yarn@\d+\.\d+\.\d+(?:\+sha(?:1|224|256|384|512)\.[0-9a-f]{40,128})?$")
+
+# ARGs without a default stay unset unless given, so a plain build uses the public registries.
+_NPM_ARG = (
+    "# Registry mirrors: --build-arg NPM_CONFIG_REGISTRY=… (unset by default: the public registry).\n"
+    "ARG NPM_CONFIG_REGISTRY"
+)
+# npm installs pnpm, and pnpm reads the same variable, upper or lower case.
+_PNPM_ARG = (
+    "# Registry mirrors: --build-arg NPM_CONFIG_REGISTRY=…, read by npm and pnpm (unset by default: the public registry).\n"
+    "ARG NPM_CONFIG_REGISTRY"
+)
+# Neither corepack nor yarn berry reads NPM_CONFIG_REGISTRY.  Given a registry,
+# corepack fetches yarn from it (the @yarnpkg/cli-dist package) instead of
+# from yarn's own release host, and yarn refuses plain http unless the host
+# is whitelisted.
+_YARN_BERRY_ARGS = (
+    "# Registry mirrors: --build-arg COREPACK_NPM_REGISTRY=… (where corepack gets yarn) and\n"
+    "# YARN_NPM_REGISTRY_SERVER=…; an http:// mirror also needs YARN_UNSAFE_HTTP_WHITELIST=<its host>.\n"
+    "# All unset by default: the public registries.\n"
+    "ARG COREPACK_NPM_REGISTRY\n"
+    "ARG YARN_NPM_REGISTRY_SERVER\n"
+    "ARG YARN_UNSAFE_HTTP_WHITELIST"
+)
 
 
 def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
@@ -226,16 +252,31 @@ def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
             prod="pnpm install --frozen-lockfile --prod",
             prune="pnpm prune --prod",
             comment=f"# pnpm {version}, from {why}; --frozen-lockfile fails instead of re-resolving.",
+            mirror_args=_PNPM_ARG,
         )
     if node.lock == "yarn.lock" and node.yarn_berry:
         version = pm.group(2) if pm and pm.group(1) == "yarn" else "4.5.3"
+        # With the hash packageManager records, corepack checks what it downloads.
+        spec = node.package_manager if node.package_manager and _COREPACK_PIN.match(node.package_manager) else None
+        linker = node.yarn_node_linker or "pnp"
+        pnp = None
+        if linker not in ("node-modules", "pnpm"):
+            # Plug'n'Play installs no node_modules, and the runtime stage copies node_modules.
+            pnp = (
+                f"{node.dir + '/' if node.dir else ''}.yarnrc.yml: yarn installs with Plug'n'Play ({linker}); "
+                "the image needs a node_modules folder: set `nodeLinker: node-modules`"
+            )
         return _NodeInstall(
-            manifest_files=("package.json", "yarn.lock", ".yarnrc.yml"),
-            setup=f"corepack enable \\\n && corepack prepare yarn@{version} --activate",
+            manifest_files=("package.json", "yarn.lock", *node.yarn_files),
+            setup=f"corepack enable \\\n && corepack prepare {spec or f'yarn@{version}'} --activate",
             full="yarn install --immutable",
-            prod="yarn workspaces focus --all --production",
+            # `workspaces focus` alone re-resolves a stale yarn.lock without a word
+            # (even with enableImmutableInstalls): the checked install goes first.
+            prod="yarn install --immutable \\\n && yarn workspaces focus --all --production",
             prune="yarn workspaces focus --all --production",
             comment=f"# Yarn {version} through corepack; --immutable fails instead of changing yarn.lock.",
+            mirror_args=_YARN_BERRY_ARGS,
+            warning=pnp,
         )
     if node.lock == "yarn.lock":
         return _NodeInstall(
@@ -245,6 +286,7 @@ def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
             prod="yarn install --frozen-lockfile --production && yarn cache clean",
             prune="yarn install --frozen-lockfile --production --ignore-scripts --prefer-offline && yarn cache clean",
             comment="# Yarn 1 ships with the node image; --frozen-lockfile fails instead of changing yarn.lock.",
+            mirror_args=_NPM_ARG,
         )
     if node.lock in ("package-lock.json", "npm-shrinkwrap.json"):
         return _NodeInstall(
@@ -254,6 +296,7 @@ def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
             prod="npm ci --omit=dev --no-fund --no-audit",
             prune="npm prune --omit=dev --no-fund --no-audit",
             comment=f"# npm ci installs exactly what {node.lock} records.",
+            mirror_args=_NPM_ARG,
         )
     return _NodeInstall(
         manifest_files=("package.json",),
@@ -262,26 +305,24 @@ def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
         prod="npm install --omit=dev --no-fund --no-audit",
         prune="npm prune --omit=dev --no-fund --no-audit",
         comment="# No lock file: dependencies resolve at build time. Commit a package-lock.json and regenerate.",
+        mirror_args=_NPM_ARG,
         warning=f"{node.dir + '/' if node.dir else ''}package.json has no lock file; node dependencies are not pinned",
     )
 
 
-_NPM_ARG = (
-    "# Registry mirrors: --build-arg NPM_CONFIG_REGISTRY=… (unset by default: the public registry).\n"
-    "ARG NPM_CONFIG_REGISTRY"
-)
-
-
 def _run_install(install: _NodeInstall, command: str) -> str:
     if install.setup:
-        return f"{_NPM_ARG}\nRUN {install.setup} \\\n && {command}"
-    return f"{_NPM_ARG}\nRUN {command}"
+        return f"{install.mirror_args}\nRUN {install.setup} \\\n && {command}"
+    return f"{install.mirror_args}\nRUN {command}"
 
 
 def _copy_manifests(node: NodeApp, install: _NodeInstall, dest: str) -> str:
     prefix = f"{node.dir}/" if node.dir else ""
-    files = [f"{prefix}{f}" for f in install.manifest_files if f != ".yarnrc.yml"]
-    return f"COPY {' '.join(files)} {dest}"
+    top = [f for f in install.manifest_files if "/" not in f]
+    lines = [f"COPY {' '.join(prefix + f for f in top)} {dest}"]
+    # A release or plugin .yarnrc.yml names must keep its path: yarn looks for it there.
+    lines.extend(f"COPY {prefix}{f} {dest}{f}" for f in install.manifest_files if "/" in f)
+    return "\n".join(lines)
 
 
 def _node_cmd(node: NodeApp) -> tuple[list[str], str]:

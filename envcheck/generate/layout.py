@@ -53,6 +53,10 @@ class NodeApp:
     yarn_berry: bool = False
     pnpm_lock_version: str | None = None
     package_manager: str | None = None
+    # Yarn berry's own files the install reads, relative to ``dir``: .yarnrc.yml
+    # and the release (yarnPath) and plugins it names.
+    yarn_files: tuple[str, ...] = ()
+    yarn_node_linker: str | None = None  # .yarnrc.yml's nodeLinker; unset means Plug'n'Play
     entry_files: tuple[str, ...] = ()
     port: int | None = None
 
@@ -99,6 +103,40 @@ def _port(text: str | None) -> int | None:
     return None
 
 
+# A path that can stand in a COPY line as it is: relative, inside the project, no shell or glob syntax.
+_COPYABLE = re.compile(r"[\w.@+-][\w./@+-]*")
+
+
+def _yarnrc(base: Path) -> tuple[tuple[str, ...], str | None]:
+    """(files yarn berry reads besides the manifests, nodeLinker) from ``.yarnrc.yml``.
+
+    Read line by line: only three top-level keys matter, and a full YAML
+    parse of a file the project controls buys nothing here.
+    """
+    text = _read_capped(base / ".yarnrc.yml")
+    if text is None:
+        return (), None
+    files = [".yarnrc.yml"]
+    linker = None
+    in_plugins = False
+    for line in text.splitlines():
+        if line[:1] not in (" ", "\t", "-", "#", ""):
+            in_plugins = line.startswith("plugins:")
+        m = re.match(r"^(yarnPath|nodeLinker):\s*(.*?)\s*$", line)
+        if m is None and in_plugins:
+            m = re.match(r"^\s*(?:-\s*)?(path):\s*(.*?)\s*$", line)
+        if m is None:
+            continue
+        value = m.group(2).split(" #", 1)[0].strip().strip("\"'")
+        if m.group(1) == "nodeLinker":
+            linker = value or None
+            continue
+        value = value.removeprefix("./")
+        if _COPYABLE.fullmatch(value) and ".." not in value.split("/") and (base / value).is_file():
+            files.append(value)
+    return tuple(dict.fromkeys(files)), linker
+
+
 def _package_json(root: Path, rel: str) -> NodeApp | None:
     pj = root / rel / "package.json" if rel else root / "package.json"
     if not pj.is_file():
@@ -142,6 +180,8 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
     if lock == "pnpm-lock.yaml":
         m = re.search(r"^lockfileVersion:\s*['\"]?([\d.]+)", head, re.MULTILINE)
         pnpm_version = m.group(1) if m else None
+    yarn_berry = lock == "yarn.lock" and "__metadata:" in head
+    yarn_files, yarn_linker = _yarnrc(base) if yarn_berry else ((), None)
     entries = tuple(n for n in ("server.js", "index.js", "app.js", "main.js") if (base / n).is_file())
     port = None
     for candidate in ([main] if main else []) + list(entries) + ["bin/www", "src/index.js", "src/server.js"]:
@@ -154,9 +194,11 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
         main=main,
         prod_dependencies=prod,
         lock=lock,
-        yarn_berry=lock == "yarn.lock" and "__metadata:" in head,
+        yarn_berry=yarn_berry,
         pnpm_lock_version=pnpm_version,
         package_manager=pm,
+        yarn_files=yarn_files,
+        yarn_node_linker=yarn_linker,
         entry_files=entries,
         port=port,
     )

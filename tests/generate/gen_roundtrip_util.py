@@ -1,11 +1,12 @@
 """Round-trip plumbing: local package servers for offline image builds.
 
 The generated Dockerfiles install from the public indexes by default and
-declare ``ARG PIP_INDEX_URL/PIP_FIND_LINKS/PIP_NO_INDEX`` and
-``ARG NPM_CONFIG_REGISTRY`` for mirrors.  The round trip uses exactly that
-feature: it serves pre-downloaded wheels and npm tarballs on 127.0.0.1 and
-builds with ``--network host`` and those build args, the way a team behind a
-mirror would.
+declare ``ARG PIP_INDEX_URL/PIP_FIND_LINKS/PIP_NO_INDEX``, ``ARG
+NPM_CONFIG_REGISTRY`` (npm, pnpm) or ``ARG COREPACK_NPM_REGISTRY/
+YARN_NPM_REGISTRY_SERVER/YARN_UNSAFE_HTTP_WHITELIST`` (yarn berry) for
+mirrors.  The round trip uses exactly that feature: it serves pre-downloaded
+wheels and npm tarballs on 127.0.0.1 and builds with ``--network host`` and
+those build args, the way a team behind a mirror would.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import functools
 import hashlib
 import http.server
 import json
+import re
 import subprocess
 import sys
 import tarfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -67,7 +69,8 @@ def ensure_wheels(pins: Sequence[str]) -> Path:
     return dest
 
 
-def _npm_pack(name: str, version: str) -> Path:
+def npm_tarball(name: str, version: str) -> Path:
+    """The registry's own tarball of ``name@version`` (``npm pack``), cached under testbed.CACHE_DIR."""
     NPM_TARBALLS.mkdir(parents=True, exist_ok=True)
     fname = f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
     path = NPM_TARBALLS / fname
@@ -96,39 +99,97 @@ def _manifest(path: Path) -> dict[str, Any]:
     raise AssertionError(f"no package.json in {path}")
 
 
+# pnpm-lock.yaml v9 keys: "debug@2.6.9:" or "'@sindresorhus/is@4.6.0':" (peer suffixes in parentheses).
+_PNPM_KEY = re.compile(r"""^  '?((?:@[^@/\s']+/)?[^@\s'(]+)@([^\s'():]+)(?:\([^']*\))?'?:\s*$""")
+# yarn berry: `  resolution: "debug@npm:2.6.9"`.
+_YARN_RESOLUTION = re.compile(r'^  resolution: "((?:@[^@/"]+/)?[^@"]+)@npm:([^"]+)"\s*$')
+
+
+def lock_packages(lock: Path) -> set[tuple[str, str]]:
+    """Every registry package ``(name, version)`` a package-lock.json, pnpm-lock.yaml or yarn berry lock names."""
+    text = lock.read_text()
+    found: set[tuple[str, str]] = set()
+    if lock.name in ("package-lock.json", "npm-shrinkwrap.json"):
+        for key, entry in json.loads(text).get("packages", {}).items():
+            if key and not entry.get("link"):
+                found.add((entry.get("name") or key.rsplit("node_modules/", 1)[1], entry["version"]))
+    elif lock.name == "pnpm-lock.yaml":
+        section = ""
+        for line in text.splitlines():
+            if line and not line.startswith(" "):
+                section = line.rstrip(":")
+            elif section == "packages" and (m := _PNPM_KEY.match(line)):
+                found.add((m.group(1), m.group(2)))
+    elif lock.name == "yarn.lock":
+        for line in text.splitlines():
+            if m := _YARN_RESOLUTION.match(line):
+                found.add((m.group(1), m.group(2)))
+    else:
+        raise AssertionError(f"{lock.name}: not a lock file this registry reads")
+    assert found, f"{lock}: no registry packages found"
+    return found
+
+
 @contextlib.contextmanager
-def npm_registry(lock: Path) -> Iterator[str]:
-    """A tiny read-only npm registry for every package ``lock`` (package-lock v3) names."""
-    data = json.loads(lock.read_text())
+def npm_registry(lock: Path | None = None, *, extra: Iterable[tuple[str, str]] = ()) -> Iterator[str]:
+    """A tiny read-only npm registry; yields its URL (no trailing slash, as registries are usually written).
+
+    It serves every package ``lock`` names plus ``extra`` (for example the
+    package manager itself: ``pnpm``, or ``@yarnpkg/cli-dist`` for corepack),
+    from tarballs fetched once with ``npm pack``.  Tarballs live at the
+    conventional ``NAME/-/BASENAME-VERSION.tgz`` path: pnpm and yarn record a
+    full tarball URL in their locks for any other path, and a lock must not
+    name this throw-away server.  Besides the packument (``/NAME``) it answers
+    ``/NAME/VERSION`` and ``/NAME/latest``, which corepack asks for.
+    """
+    wanted = set(extra) | (lock_packages(lock) if lock is not None else set())
     tarballs: dict[str, Path] = {}
     versions: dict[str, dict[str, Path]] = {}
-    for key, entry in data.get("packages", {}).items():
-        if not key:
-            continue
-        name = entry.get("name") or key.rsplit("node_modules/", 1)[1]
-        path = _npm_pack(name, entry["version"])
-        tarballs[path.name] = path
-        versions.setdefault(name, {})[entry["version"]] = path
+    for name, version in sorted(wanted):
+        path = npm_tarball(name, version)
+        tarballs[f"{name}/-/{name.rpartition('/')[2]}-{version}.tgz"] = path
+        versions.setdefault(name, {})[version] = path
     state: dict[str, str] = {}
+    metas: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def meta(name: str, version: str) -> dict[str, Any]:
+        if (name, version) not in metas:
+            tgz = versions[name][version]
+            doc = _manifest(tgz)
+            doc["dist"] = {
+                "tarball": f"{state['base']}/{name}/-/{name.rpartition('/')[2]}-{version}.tgz",
+                "integrity": _integrity(tgz),
+                "shasum": hashlib.sha1(tgz.read_bytes()).hexdigest(),
+            }
+            metas[name, version] = doc
+        return metas[name, version]
+
+    def latest(name: str) -> str:
+        return max(versions[name], key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v)))
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def do_GET(self) -> None:
-            path = unquote(self.path.split("?")[0]).lstrip("/")
-            if path.startswith("-/tarballs/") and path[len("-/tarballs/") :] in tarballs:
-                body = tarballs[path[len("-/tarballs/") :]].read_bytes()
-                self._send(200, body, "application/octet-stream")
+            path = unquote(self.path.split("?")[0]).strip("/")
+            while "//" in path:
+                path = path.replace("//", "/")
+            if path in tarballs:
+                self._send(200, tarballs[path].read_bytes(), "application/octet-stream")
                 return
             if path in versions:
-                packument: dict[str, Any] = {"name": path, "versions": {}, "dist-tags": {}}
-                for ver, tgz in versions[path].items():
-                    meta = _manifest(tgz)
-                    meta["dist"] = {"tarball": f"{state['base']}-/tarballs/{tgz.name}", "integrity": _integrity(tgz)}
-                    packument["versions"][ver] = meta
-                    packument["dist-tags"]["latest"] = ver
+                packument: dict[str, Any] = {
+                    "name": path,
+                    "versions": {v: meta(path, v) for v in sorted(versions[path])},
+                    "dist-tags": {"latest": latest(path)},
+                }
                 self._send(200, json.dumps(packument).encode(), "application/json")
+                return
+            name, _, tag = path.rpartition("/")
+            if name in versions and (tag in versions[name] or tag == "latest"):
+                version = latest(name) if tag == "latest" else tag
+                self._send(200, json.dumps(meta(name, version)).encode(), "application/json")
                 return
             self._send(404, b"{}", "application/json")
 
@@ -140,7 +201,7 @@ def npm_registry(lock: Path) -> Iterator[str]:
             self.wfile.write(body)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state["base"] = f"http://127.0.0.1:{server.server_address[1]}/"
+    state["base"] = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

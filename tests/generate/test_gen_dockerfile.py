@@ -10,7 +10,7 @@ from gen_testutil import hadolint, host, lock, project, req, serious
 
 from envcheck.errors import EnvcheckError
 from envcheck.generate.dockerfile import GeneratedFiles, Options, generate, locked_names
-from envcheck.generate.layout import NodeApp, ProjectLayout
+from envcheck.generate.layout import NodeApp, ProjectLayout, read_layout
 from envcheck.snapshot import DeclaredRuntime, Requirement
 
 PY = ProjectLayout(files=frozenset({"requirements.txt", "app.py"}), py_files=frozenset({"requirements.txt", "app.py"}))
@@ -384,3 +384,75 @@ def test_node_tooling_only_is_left_out_of_a_python_image() -> None:
     )
     assert not any(f.startswith("node:") for f in froms(out))
     assert "node is not part of the image" in out.dockerfile
+
+
+YARN_PIN = "yarn@4.9.2+sha512." + "ab" * 64
+
+
+def _berry(**kw: object) -> NodeApp:
+    base: dict[str, object] = {"lock": "yarn.lock", "yarn_berry": True, "package_manager": YARN_PIN}
+    base.update(kw)
+    return _node(**base)
+
+
+def test_yarn_berry_copies_its_config_and_checks_the_lock(tmp_path: Path) -> None:
+    node = _berry(yarn_files=(".yarnrc.yml", ".yarn/releases/yarn-4.9.2.cjs"), yarn_node_linker="node-modules")
+    out = generate(project(), ProjectLayout(node=node), host(python=None, node="20.20.2"))
+    df = out.dockerfile
+    assert (
+        "COPY package.json yarn.lock .yarnrc.yml ./\nCOPY .yarn/releases/yarn-4.9.2.cjs ./.yarn/releases/yarn-4.9.2.cjs\n"
+        in df
+    )
+    # corepack checks the download against the hash packageManager records.
+    assert f"corepack prepare {YARN_PIN} --activate" in df
+    assert "yarn install --immutable \\\n && yarn workspaces focus --all --production" in df
+    assert not out.warnings
+    assert not serious(hadolint(df, tmp_path))
+
+
+def test_mirror_args_are_the_ones_each_package_manager_reads() -> None:
+    def args(node: NodeApp) -> list[str]:
+        return re.findall(r"^ARG (\S+)$", generate(project(), ProjectLayout(node=node), None).dockerfile, re.MULTILINE)
+
+    assert args(_node(lock="package-lock.json")) == ["NPM_CONFIG_REGISTRY"]
+    assert args(_node(lock="pnpm-lock.yaml", package_manager="pnpm@9.15.9")) == ["NPM_CONFIG_REGISTRY"]
+    assert args(_berry(yarn_node_linker="node-modules")) == [
+        "COREPACK_NPM_REGISTRY",
+        "YARN_NPM_REGISTRY_SERVER",
+        "YARN_UNSAFE_HTTP_WHITELIST",
+    ]
+
+
+def test_yarn_berry_pin_with_shell_syntax_is_not_copied_into_run() -> None:
+    node = _berry(package_manager="yarn@4.9.2+sha512.abc;touch /pwned", yarn_node_linker="node-modules")
+    df = generate(project(), ProjectLayout(node=node), None).dockerfile
+    assert "pwned" not in df
+    assert "corepack prepare yarn@4.9.2 --activate" in df
+
+
+def test_yarn_plug_n_play_is_a_warning() -> None:
+    out = generate(project(), ProjectLayout(node=_berry()), None)
+    assert any("Plug'n'Play" in w and "nodeLinker: node-modules" in w for w in out.warnings)
+
+
+def test_yarnrc_names_the_files_yarn_needs(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "x", "dependencies": {"ms": "2.1.3"}}')
+    (tmp_path / "yarn.lock").write_text("__metadata:\n  version: 8\n")
+    (tmp_path / ".yarn" / "releases").mkdir(parents=True)
+    (tmp_path / ".yarn" / "releases" / "yarn-4.9.2.cjs").write_text("")
+    (tmp_path / ".yarn" / "plugins").mkdir()
+    (tmp_path / ".yarn" / "plugins" / "p.cjs").write_text("")
+    (tmp_path / ".yarnrc.yml").write_text(
+        "nodeLinker: 'node-modules'  # flat\n"
+        "yarnPath: ./.yarn/releases/yarn-4.9.2.cjs\n"
+        "plugins:\n"
+        "  - path: .yarn/plugins/p.cjs\n"
+        "    spec: p\n"
+        "  - path: ../outside.cjs\n"
+        "  - path: .yarn/plugins/missing.cjs\n"
+        "npmRegistryServer: https://mirror.invalid\n"
+    )
+    node = read_layout(tmp_path).node
+    assert node is not None and node.yarn_berry
+    assert node.yarn_node_linker == "node-modules"
+    assert node.yarn_files == (".yarnrc.yml", ".yarn/releases/yarn-4.9.2.cjs", ".yarn/plugins/p.cjs")

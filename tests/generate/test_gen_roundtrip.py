@@ -5,14 +5,21 @@ written → ``envcheck scan --image`` against that same host → no finding at
 warning level or above.  Base images are the test bed's local stand-ins for
 ``python:3.11.2-slim-bookworm`` and ``node:20.20.2-bookworm-slim``; packages
 come from pre-downloaded wheels and npm tarballs served on 127.0.0.1 through
-the Dockerfile's own mirror build args (see docs/dockerfile.md).
+the Dockerfile's own mirror build args (see docs/dockerfile.md).  The node
+app is built three ways: npm, pnpm, and yarn berry through corepack; pnpm and
+yarn themselves come from that local registry too, on the host and in the
+image.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
+import tarfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +174,160 @@ def test_node_round_trip(
     image = scan_image(f"docker:{tag}")
     node_pkgs = {(p.name, p.version) for p in image.active_packages("node")}
     assert {("debug", "2.6.9"), ("ms", "2.1.3"), ("ms", "2.0.0")} <= node_pkgs
+
+
+# The package managers the two tests below pin in package.json, served by the
+# local registry like the app's own dependencies.
+PNPM_VERSION = "9.15.9"
+YARN_VERSION = "4.9.2"
+# What every package manager installs for the node app (debug's nested ms 2.0.0 included).
+NODE_APP_PACKAGES = frozenset((name, version) for _path, name, version in testbed.NODE_APP_INSTALLED)
+
+
+def _node_project(root: Path, package_manager: str) -> Path:
+    root.mkdir()
+    manifest = {**testbed._node_app_manifest(), "packageManager": package_manager}
+    (root / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (root / "server.js").write_text(NODE_SERVER)
+    return root
+
+
+def _host_run(argv: list[str], cwd: Path, env: Mapping[str, str]) -> None:
+    proc = subprocess.run(
+        argv, check=False, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, (
+        f"{' '.join(argv)}: exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
+
+
+def _node_round_trip(
+    proj: Path,
+    tag: str,
+    buildargs: Mapping[str, str],
+    engine: tuple[Any, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[str, set[tuple[str, str]]]:
+    """Build the Dockerfile already written into ``proj``, scan the image against the host; (Dockerfile, node packages)."""
+    df = (proj / "Dockerfile").read_text()
+    assert not serious(hadolint(df, proj.parent)), df
+    rt.build(engine[0], proj, tag, buildargs)
+    report = _scan(proj, tag, ["--python", "/usr/bin/python3"], capsys, monkeypatch, engine[1])
+    assert not _serious(report), report["findings"]
+    assert report["exit"] == 0
+    image = scan_image(f"docker:{tag}")
+    assert image.image is not None and image.image.get("user") == "1000"
+    packages = [(p.name, p.version) for p in image.active_packages("node")]
+    # One entry per installed copy: pnpm's links to its store are not copies.
+    assert len(packages) == len(set(packages)), packages
+    return df, set(packages)
+
+
+def test_pnpm_round_trip(
+    engine: tuple[Any, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proj = _node_project(tmp_path / "api", f"pnpm@{PNPM_VERSION}")
+    monkeypatch.setenv("NODE_ENV", "production")
+    prefix = tmp_path / "pnpm-prefix"
+    with rt.npm_registry(extra={*NODE_APP_PACKAGES, ("pnpm", PNPM_VERSION)}) as registry:
+        # The host's pnpm comes from the local registry into a private prefix;
+        # its store and caches stay under tmp_path too.
+        tools = {
+            "NPM_CONFIG_REGISTRY": registry,
+            "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
+            "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+        }
+        npm_cache = ["--cache", str(tmp_path / "npm-cache"), "--no-fund", "--no-audit"]
+        _host_run(
+            ["npm", "install", "--global", "--prefix", str(prefix), *npm_cache, f"pnpm@{PNPM_VERSION}"], proj, tools
+        )
+        monkeypatch.setenv("PATH", f"{prefix / 'bin'}{os.pathsep}{os.environ['PATH']}")
+        _host_run(["pnpm", "install", "--store-dir", str(tmp_path / "pnpm-store")], proj, tools)
+    assert (proj / "node_modules" / ".pnpm").is_dir(), "pnpm's own layout, not a flat one"
+    lock = proj / "pnpm-lock.yaml"
+    assert rt.lock_packages(lock) == NODE_APP_PACKAGES
+    assert "127.0.0.1" not in lock.read_text(), "the lock must not name the throw-away registry"
+
+    host = scan_host(proj, python="/usr/bin/python3", node=True)
+    assert host.runtime("pnpm") is not None and host.runtimes["pnpm"].version == PNPM_VERSION
+    assert {(p.name, p.version) for p in host.active_packages("node")} == NODE_APP_PACKAGES
+    files = generate_for(proj, proj / "Dockerfile", source=host)
+    writer.write(proj, proj / "Dockerfile", files)
+    df = files.dockerfile
+    assert f"FROM node:{testbed.node_version()}-bookworm-slim AS deps" in df
+    assert "COPY package.json pnpm-lock.yaml ./" in df
+    assert f"npm install --global --no-fund --no-audit pnpm@{PNPM_VERSION}" in df
+    assert "pnpm install --frozen-lockfile --prod" in df
+    assert "ARG NPM_CONFIG_REGISTRY" in df
+
+    # The mirror the image builds from is a second registry, driven by the lock pnpm wrote.
+    with rt.npm_registry(lock, extra={("pnpm", PNPM_VERSION)}) as mirror:
+        df, image_packages = _node_round_trip(
+            proj, "envcheck-test/gen-roundtrip-pnpm:1", {"NPM_CONFIG_REGISTRY": mirror}, engine, capsys, monkeypatch
+        )
+    assert image_packages == NODE_APP_PACKAGES
+
+
+def _corepack_pin(version: str) -> str:
+    """``yarn@VERSION+sha512.…`` as `corepack use` writes it: the hash of yarn's single-file bundle."""
+    with tarfile.open(rt.npm_tarball("@yarnpkg/cli-dist", version)) as tf:
+        fh = tf.extractfile("package/bin/yarn.js")
+        assert fh is not None
+        digest = hashlib.sha512(fh.read()).hexdigest()
+    return f"yarn@{version}+sha512.{digest}"
+
+
+def test_yarn_berry_round_trip(
+    engine: tuple[Any, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pin = _corepack_pin(YARN_VERSION)
+    proj = _node_project(tmp_path / "api", pin)
+    (proj / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+    monkeypatch.setenv("NODE_ENV", "production")
+    shims = tmp_path / "corepack-bin"
+    shims.mkdir()
+    # corepack (node's own) puts its yarn shim in a private folder and yarn
+    # itself in a private COREPACK_HOME; the scan below reads yarn's version there.
+    monkeypatch.setenv("COREPACK_HOME", str(tmp_path / "corepack"))
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    with rt.npm_registry(extra={*NODE_APP_PACKAGES, ("@yarnpkg/cli-dist", YARN_VERSION)}) as registry:
+        tools = {
+            "COREPACK_NPM_REGISTRY": registry,
+            "YARN_NPM_REGISTRY_SERVER": registry,
+            "YARN_UNSAFE_HTTP_WHITELIST": "127.0.0.1",
+            "YARN_GLOBAL_FOLDER": str(tmp_path / "yarn-global"),
+            "YARN_ENABLE_TELEMETRY": "0",
+        }
+        _host_run(["corepack", "enable", "--install-directory", str(shims), "yarn"], proj, tools)
+        _host_run(["yarn", "install"], proj, tools)
+    lock = proj / "yarn.lock"
+    assert rt.lock_packages(lock) == NODE_APP_PACKAGES
+    assert "127.0.0.1" not in lock.read_text(), "the lock must not name the throw-away registry"
+
+    host = scan_host(proj, python="/usr/bin/python3", node=True)
+    assert host.runtime("yarn") is not None and host.runtimes["yarn"].version == YARN_VERSION
+    assert {(p.name, p.version) for p in host.active_packages("node")} == NODE_APP_PACKAGES
+    files = generate_for(proj, proj / "Dockerfile", source=host)
+    assert not files.warnings, files.warnings
+    writer.write(proj, proj / "Dockerfile", files)
+    df = files.dockerfile
+    assert f"FROM node:{testbed.node_version()}-bookworm-slim AS deps" in df
+    # .yarnrc.yml carries nodeLinker: without it yarn would install Plug'n'Play and no node_modules.
+    assert "COPY package.json yarn.lock .yarnrc.yml ./" in df
+    assert f"corepack prepare {pin} --activate" in df
+    assert "yarn workspaces focus --all --production" in df
+    for arg in ("COREPACK_NPM_REGISTRY", "YARN_NPM_REGISTRY_SERVER", "YARN_UNSAFE_HTTP_WHITELIST"):
+        assert f"ARG {arg}\n" in df
+
+    with rt.npm_registry(lock, extra={("@yarnpkg/cli-dist", YARN_VERSION)}) as mirror:
+        buildargs = {
+            "COREPACK_NPM_REGISTRY": mirror,
+            "YARN_NPM_REGISTRY_SERVER": mirror,
+            "YARN_UNSAFE_HTTP_WHITELIST": "127.0.0.1",
+        }
+        df, image_packages = _node_round_trip(
+            proj, "envcheck-test/gen-roundtrip-yarn-berry:1", buildargs, engine, capsys, monkeypatch
+        )
+    assert image_packages == NODE_APP_PACKAGES
