@@ -299,6 +299,9 @@ def test_yarn_berry_round_trip(
             "YARN_UNSAFE_HTTP_WHITELIST": "127.0.0.1",
             "YARN_GLOBAL_FOLDER": str(tmp_path / "yarn-global"),
             "YARN_ENABLE_TELEMETRY": "0",
+            # Yarn turns immutable installs on whenever CI is set; this is the
+            # install that writes the lock, as a developer's would.
+            "YARN_ENABLE_IMMUTABLE_INSTALLS": "false",
         }
         _host_run(["corepack", "enable", "--install-directory", str(shims), "yarn"], proj, tools)
         _host_run(["yarn", "install"], proj, tools)
