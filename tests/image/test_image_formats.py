@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,35 @@ def test_legacy_docker_archive(tmp_path: Path, std: tuple[list[bytes], dict[str,
     _assert_config(snap)
     assert snap.image is not None and snap.image["tags"] == ["example/app:1"]
     assert snap.source.ref == f"docker-archive:{archive}"
+
+
+@pytest.mark.parametrize("sizes", [(1, 7, 513), (8191, 2 * 1024 * 1024)], ids=["ragged", "engine-sized"])
+def test_engine_stream_in_any_chunking_reads_like_the_file(
+    tmp_path: Path, std: tuple[list[bytes], dict[str, object]], sizes: tuple[int, ...]
+) -> None:
+    """`docker:` streams image.save() chunks straight into the walker; chunk borders must not matter."""
+    from itertools import cycle
+
+    from envcheck.scanners.image.sources import ChunkReader, load_archive_stream
+
+    data = docker_archive(*std)
+    archive = tmp_path / "app.tar"
+    archive.write_bytes(data)
+
+    def chunks() -> Iterator[bytes]:
+        pos = 0
+        for size in cycle(sizes):
+            if pos >= len(data):
+                return
+            yield data[pos : pos + size]
+            pos += size
+
+    streamed = load_archive_stream(ChunkReader(chunks(), "docker:app"), "docker:app", None)
+    from_file = load_archive_stream(archive.open("rb"), str(archive), None)
+    assert streamed.config_digest == from_file.config_digest
+    assert [(x.stored_digest, sorted(x.entries)) for x in streamed.layers] == [
+        (x.stored_digest, sorted(x.entries)) for x in from_file.layers
+    ]
 
 
 def test_docker25_oci_layout_in_tar_and_gzip_outer(tmp_path: Path, std: tuple[list[bytes], dict[str, object]]) -> None:

@@ -298,23 +298,29 @@ class ChunkReader:
     def __init__(self, chunks: Iterator[bytes], what: str = "") -> None:
         self._chunks = chunks
         self._buf = b""
+        self._pos = 0  # into _buf: slicing off the front would copy the rest at every read
         self.what = what
 
+    def _more(self) -> bool:
+        try:
+            chunk = next(self._chunks)
+        except StopIteration:
+            return False
+        except Exception as exc:  # requests/urllib3 errors: the engine went away mid-export
+            raise EngineError(
+                f"{self.what}: the engine stopped sending the image mid-export ({_reason(exc)})"
+            ) from None
+        self._buf = self._buf[self._pos :] + chunk
+        self._pos = 0
+        return True
+
     def read(self, n: int = -1) -> bytes:
-        while n < 0 or len(self._buf) < n:
-            try:
-                chunk = next(self._chunks)
-            except StopIteration:
+        while n < 0 or len(self._buf) - self._pos < n:
+            if not self._more():
                 break
-            except Exception as exc:  # requests/urllib3 errors: the engine went away mid-export
-                raise EngineError(
-                    f"{self.what}: the engine stopped sending the image mid-export ({_reason(exc)})"
-                ) from None
-            self._buf += chunk
-        if n < 0:
-            data, self._buf = self._buf, b""
-        else:
-            data, self._buf = self._buf[:n], self._buf[n:]
+        end = len(self._buf) if n < 0 else min(len(self._buf), self._pos + n)
+        data = self._buf[self._pos : end]
+        self._pos = end
         return data
 
     def readable(self) -> bool:
@@ -346,8 +352,9 @@ def load_archive_stream(fileobj: IO[bytes] | Any, what: str, platform: str | Non
     return _resolve_archive(parts, what, platform)
 
 
-def _bomb_guarded(fileobj: IO[bytes] | Any, what: str) -> tuple[Any, Literal["r|", "r|*"]]:
-    """A compressed archive is decompressed through the layers' bomb guard.
+def _bomb_guarded(fileobj: IO[bytes] | Any, what: str) -> tuple[Any, Literal["r:"]]:
+    """The archive as a forward-only stream tarfile can "seek" in; a compressed
+    one decompressed through the layers' bomb guard.
 
     tarfile skips members it is not asked about by reading through them, so a
     gzipped archive holding a "1 TB" member of zeros would otherwise be
@@ -356,12 +363,12 @@ def _bomb_guarded(fileobj: IO[bytes] | Any, what: str) -> tuple[Any, Literal["r|
     head = fileobj.read(6)
     raw = _Prefixed(head, fileobj)
     if head[:2] == b"\x1f\x8b" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00":
-        counted = _Counting(raw, what=what)
+        counted = _Counting(raw, what=what, hashed=False)
         stream, _ = _decompressor(counted, what)
-        plain = _Counting(stream, what=f"archive {what}")
+        plain = _Counting(stream, what=f"archive {what}", hashed=False)
         plain.compressed = counted
-        return plain, "r|"
-    return raw, "r|*"
+        return plain, "r:"
+    return _Counting(raw, what=what, hashed=False), "r:"
 
 
 def _take_member(outer: tarfile.TarFile, member: tarfile.TarInfo, parts: _ArchiveParts, what: str) -> None:

@@ -28,6 +28,7 @@ import struct
 import tarfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -334,9 +335,13 @@ def scan_binary(kind: str, path: str, chunks: Iterable[bytes]) -> str | None:
 class _Counting:
     """A read-only file object that hashes and counts what passes through."""
 
-    def __init__(self, raw: IO[bytes] | Any, limit: int | None = None, what: str = "") -> None:
+    def __init__(self, raw: IO[bytes] | Any, limit: int | None = None, what: str = "", *, hashed: bool = True) -> None:
         self.raw = raw
         self.sha = hashlib.sha256()
+        self.hashed = hashed  # an archive's own bytes have no digest to check; its layers do
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._hashing: Future[None] | None = None
         self.count = 0
         self.limit = limit
         self.what = what
@@ -360,7 +365,11 @@ class _Counting:
                 data, self._peeked = self._peeked[:n], self._peeked[n:]
         else:
             data = self.raw.read(n)
-        self.sha.update(data)
+        if self.hashed and data:
+            self._pending.append(data)
+            self._pending_bytes += len(data)
+            if self._pending_bytes >= _HASH_BATCH:
+                self._hash_pending()
         self.count += len(data)
         if self.limit is not None and self.count > self.limit:
             raise ImageError(f"{self.what}: more than {self.limit // MIB} MiB uncompressed, refusing to read on")
@@ -374,6 +383,30 @@ class _Counting:
     def readable(self) -> bool:
         return True
 
+    def tell(self) -> int:
+        return self.count
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        """Forward only, by reading (and hashing) what lies between.
+
+        tarfile's random-access mode skips a member's data with one seek; its
+        stream mode reads through it 10 KiB at a time, copying its buffer at
+        every step — most of a layer walk's time.
+        """
+        if whence == 1:
+            pos += self.count
+        elif whence != 0:
+            raise OSError("cannot seek from the end of a stream")
+        if pos < self.count:
+            raise OSError("cannot seek backwards in a stream")
+        while self.count < pos:
+            if not self.read(min(pos - self.count, MIB)):
+                break
+        return self.count
+
+    def seekable(self) -> bool:
+        return True
+
     def drain(self, cap: int) -> bool:
         """Read to EOF (so the digest covers every byte); False if over ``cap``."""
         seen = 0
@@ -385,8 +418,37 @@ class _Counting:
             if seen > cap:
                 return False
 
+    def _hash_pending(self) -> None:
+        # SHA-256 of a layer is a quarter of a walk; hashlib releases the GIL on
+        # large buffers, so batches hashed on a worker overlap the tar parsing.
+        # One batch in flight at a time bounds the memory held to two batches.
+        batch, self._pending, self._pending_bytes = self._pending, [], 0
+        if self._hashing is not None:
+            self._hashing.result()
+        self._hashing = _hasher().submit(_update, self.sha, batch)
+
     def digest(self) -> str:
+        if self._pending:
+            self._hash_pending()
+        if self._hashing is not None:
+            self._hashing.result()
+            self._hashing = None
         return "sha256:" + self.sha.hexdigest()
+
+
+_HASH_BATCH = 4 * MIB
+_HASHER: list[ThreadPoolExecutor] = []
+
+
+def _hasher() -> ThreadPoolExecutor:
+    # One worker: batches of one stream are hashed in the order they were read.
+    if not _HASHER:
+        _HASHER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="envcheck-sha256"))
+    return _HASHER[0]
+
+
+def _update(sha: Any, batch: list[bytes]) -> None:
+    sha.update(b"".join(batch))
 
 
 def _decompressor(counted: _Counting, what: str) -> tuple[Any, str]:
@@ -452,7 +514,7 @@ def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None)
             plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}")
             plain.compressed = stored
         try:
-            tf = tarfile.open(fileobj=plain, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115
+            tf = tarfile.open(fileobj=plain, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
         except tarfile.ReadError:
             raise ImageError(f"layer {what}: not a tar archive ({compression})") from None
         for member in tf:
