@@ -73,6 +73,8 @@ htmlcov
 .env
 .env.*
 !.env.example
+.pypirc
+.netrc
 """
 
 
@@ -204,6 +206,10 @@ class _NodeInstall:
     comment: str
     mirror_args: str  # the ARG lines (and their comment) a build behind a registry mirror sets
     warning: str | None = None
+    npmrc_secret: bool = False
+    warnings: tuple[
+        str, ...
+    ] = ()  # beside `warning`: what the project's .npmrc asks  # the install reads the project's credentialed .npmrc as a build secret
 
 
 _PNPM_FOR_LOCK = {"5.3": "6.35.1", "5.4": "7.33.7", "6.0": "8.15.9", "6.1": "8.15.9", "7.0": "9.15.9", "9.0": "9.15.9"}
@@ -310,10 +316,45 @@ def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
     )
 
 
+_NPMRC_MOUNT_NOTE = (
+    "# .npmrc holds registry credentials: build with `--secret id=npmrc,src=.npmrc`; a secret\n"
+    "# mount is read by npm, pnpm and yarn as the user config and never stored in a layer.\n"
+)
+
+
+def _dockerignore_for(layout: ProjectLayout, warnings: list[str]) -> str:
+    """The .dockerignore to write; a credentialed .npmrc must stay out of `COPY . /app`."""
+    node = layout.node
+    if node is None or node.npmrc != "credentials":
+        return DOCKERIGNORE
+    where = f"{node.dir}/.npmrc" if node.dir else ".npmrc"
+    if layout.dockerignore is not None and not {where, f"/{where}", "**/.npmrc", ".npmrc"} & set(layout.dockerignore):
+        warnings.append(f"the project's .dockerignore lets {where} into the build context: add `{where}` to it")
+    return DOCKERIGNORE + f"{where}\n"
+
+
+def _npmrc_aware(node: NodeApp, install: _NodeInstall) -> _NodeInstall:
+    """The project's .npmrc reaches the install: copied when it only holds settings,
+    as a build secret when it holds credentials.  Yarn berry reads .yarnrc.yml instead."""
+    if node.npmrc is None or ".yarnrc.yml" in install.manifest_files:
+        return install
+    where = f"{node.dir}/.npmrc" if node.dir else ".npmrc"
+    if node.npmrc == "plain":
+        # legacy-peer-deps, a scoped registry…: npm ci resolves differently without them.
+        return replace(install, manifest_files=(*install.manifest_files, ".npmrc"))
+    warning = (
+        f"{where} holds registry credentials: not copied into the image (and left out of the build context); "
+        "the install reads it as a build secret: docker build --secret id=npmrc,src=" + where
+    )
+    return replace(install, npmrc_secret=True, warnings=(*install.warnings, warning))
+
+
 def _run_install(install: _NodeInstall, command: str) -> str:
+    run = "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc" if install.npmrc_secret else "RUN"
+    secret = _NPMRC_MOUNT_NOTE if install.npmrc_secret else ""
     if install.setup:
-        return f"{install.mirror_args}\nRUN {install.setup} \\\n && {command}"
-    return f"{install.mirror_args}\nRUN {command}"
+        return f"{install.mirror_args}\n{secret}{run} {install.setup} \\\n && {command}"
+    return f"{install.mirror_args}\n{secret}{run} {command}"
 
 
 def _copy_manifests(node: NodeApp, install: _NodeInstall, dest: str) -> str:
@@ -353,9 +394,10 @@ def _node_dockerfile(
 ) -> tuple[list[str], list[str]]:
     warnings: list[str] = []
     image = f"node:{choice.version}-bookworm-slim"
-    install = _node_install(node, source)
+    install = _npmrc_aware(node, _node_install(node, source))
     if install.warning:
         warnings.append(install.warning)
+    warnings.extend(install.warnings)
     workdir = "/app" + (f"/{node.dir}" if node.dir else "")
     build = "build" in node.scripts
     out = [
@@ -541,13 +583,15 @@ def _python_dockerfile(
     node_install = None
     if node is not None and node_choice is not None:
         node_image = f"node:{node_choice.version}-bookworm-slim"
-        node_install = _node_install(node, source)
+        node_install = _npmrc_aware(node, _node_install(node, source))
         if "build" in node.scripts:
             node_mode = "frontend"
         elif _is_node_runtime_needed(node):
             node_mode = "runtime"
         if node_mode and node_install.warning:
             warnings.append(node_install.warning)
+        if node_mode:
+            warnings.extend(node_install.warnings)
 
     out = [
         HEADER,
@@ -778,8 +822,12 @@ def generate(
         locks = {}
         warnings.extend(more)
     text = "\n".join(lines) + "\n"
+    dockerignore = _dockerignore_for(layout, warnings)
     return GeneratedFiles(
-        dockerfile=text, dockerignore=DOCKERIGNORE, locks=locks, warnings=tuple(dict.fromkeys(warnings))
+        dockerfile=text,
+        dockerignore=dockerignore,
+        locks=locks,
+        warnings=tuple(dict.fromkeys(warnings)),
     )
 
 

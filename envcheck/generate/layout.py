@@ -57,6 +57,9 @@ class NodeApp:
     # and the release (yarnPath) and plugins it names.
     yarn_files: tuple[str, ...] = ()
     yarn_node_linker: str | None = None  # .yarnrc.yml's nodeLinker; unset means Plug'n'Play
+    # The project's .npmrc: "plain" settings (legacy-peer-deps, a registry…) the
+    # install must see, or "credentials" that must never enter a layer.
+    npmrc: str | None = None
     entry_files: tuple[str, ...] = ()
     port: int | None = None
 
@@ -78,6 +81,7 @@ class ProjectLayout:
     node: NodeApp | None = None
     local_packages: frozenset[str] = frozenset()  # canonical names of the project's own distributions
     member_dirs: frozenset[str] = frozenset()  # workspace members (uv) whose declarations are the app's
+    dockerignore: tuple[str, ...] | None = None  # the project's own .dockerignore patterns, if it has one
 
     @property
     def is_python(self) -> bool:
@@ -135,6 +139,23 @@ def _yarnrc(base: Path) -> tuple[tuple[str, ...], str | None]:
         if _COPYABLE.fullmatch(value) and ".." not in value.split("/") and (base / value).is_file():
             files.append(value)
     return tuple(dict.fromkeys(files)), linker
+
+
+# npm's credential keys, bare or scoped to a registry (`//host/:_authToken=…`);
+# an env reference (`${NPM_TOKEN}`) counts too: the build still needs the secret.
+_NPMRC_CREDENTIALS = re.compile(
+    r"^[ \t]*(?![#;])[^=\n]*?(?:_authToken|_auth|_password|username|certfile|keyfile|cafile)[ \t]*=",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+def _npmrc(base: Path) -> str | None:
+    if not (base / ".npmrc").is_file():
+        return None
+    text = _read_capped(base / ".npmrc")
+    if text is None or _NPMRC_CREDENTIALS.search(text):
+        return "credentials"  # unreadable is treated as the worse case
+    return "plain"
 
 
 def _package_json(root: Path, rel: str) -> NodeApp | None:
@@ -199,6 +220,7 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
         package_manager=pm,
         yarn_files=yarn_files,
         yarn_node_linker=yarn_linker,
+        npmrc=_npmrc(base),
         entry_files=entries,
         port=port,
     )
@@ -333,7 +355,15 @@ def read_layout(root: Path) -> ProjectLayout:
         node=node,
         local_packages=frozenset(local),
         member_dirs=frozenset(members),
+        dockerignore=_dockerignore(root),
     )
+
+
+def _dockerignore(root: Path) -> tuple[str, ...] | None:
+    text = _read_capped(root / ".dockerignore") if (root / ".dockerignore").is_file() else None
+    if text is None:
+        return None
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
 def read_requires_dist(packages: Iterable[Package]) -> Mapping[str, tuple[str, ...]] | None:
