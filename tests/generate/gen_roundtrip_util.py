@@ -131,7 +131,9 @@ def lock_packages(lock: Path) -> set[tuple[str, str]]:
 
 
 @contextlib.contextmanager
-def npm_registry(lock: Path | None = None, *, extra: Iterable[tuple[str, str]] = ()) -> Iterator[str]:
+def npm_registry(
+    lock: Path | None = None, *, extra: Iterable[tuple[str, str]] = (), requests: list[str] | None = None
+) -> Iterator[str]:
     """A tiny read-only npm registry; yields its URL (no trailing slash, as registries are usually written).
 
     It serves every package ``lock`` names plus ``extra`` (for example the
@@ -141,6 +143,9 @@ def npm_registry(lock: Path | None = None, *, extra: Iterable[tuple[str, str]] =
     full tarball URL in their locks for any other path, and a lock must not
     name this throw-away server.  Besides the packument (``/NAME``) it answers
     ``/NAME/VERSION`` and ``/NAME/latest``, which corepack asks for.
+    ``requests``, when given, collects every path asked for: the public
+    registries are reachable from these machines, so only this log shows
+    that a build really went through the mirror.
     """
     wanted = set(extra) | (lock_packages(lock) if lock is not None else set())
     tarballs: dict[str, Path] = {}
@@ -175,6 +180,8 @@ def npm_registry(lock: Path | None = None, *, extra: Iterable[tuple[str, str]] =
             path = unquote(self.path.split("?")[0]).strip("/")
             while "//" in path:
                 path = path.replace("//", "/")
+            if requests is not None:
+                requests.append(path)
             if path in tarballs:
                 self._send(200, tarballs[path].read_bytes(), "application/octet-stream")
                 return
