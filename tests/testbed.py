@@ -10,8 +10,9 @@ made here from Debian's own packages:
   local stand-ins for the official images the generator names:
   ``python:<host /usr/bin/python3 version>-slim-bookworm`` (Debian's python3 is
   the same CPython release) and ``node:<host node version>-bookworm-slim``
-  (this machine's node and npm copied under /usr/local), each with the
-  official image's PATH, users, ENV and CMD;
+  (this machine's node and npm copied under /usr/local, and Yarn 1 under
+  /opt from the npm registry's ``yarn`` package), each with the official
+  image's PATH, users, ENV and CMD;
 * the standard test images (a venv app, a node app, a multi-layer delete, a
   system-site python) are built on those, with packages from wheels fetched
   beforehand (``pip download``) or from the package registries during a
@@ -65,6 +66,10 @@ RECIPE_VERSION = "3"
 # /usr/local/bin to a PATH that already has it.
 PYTHON_IMAGE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 NODE_IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#: The Yarn 1 release the official node images (20, 22 and 24) ship under
+#: /opt/yarn-v<version>, linked as /usr/local/bin/yarn and yarnpkg.
+YARN1_VERSION = "1.22.22"
 
 MINBASE_TAG = "envcheck-test/bookworm-minbase:base"
 PYBASE_TAG = "envcheck-test/bookworm-python3:base"
@@ -576,6 +581,21 @@ def wheels_dir() -> Path:
     return dest
 
 
+def npm_tarball(name: str, version: str) -> Path:
+    """The registry's own tarball of ``name@version`` (``npm pack``), fetched once."""
+    dest = CACHE_DIR / "npm-tarballs"
+    path = dest / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+    if path.exists():
+        return path
+    with _locked("npm-tarballs"):
+        if not path.exists():
+            dest.mkdir(parents=True, exist_ok=True)
+            _run(["npm", "pack", f"{name}@{version}", "--pack-destination", str(dest), "--silent"], timeout=300)
+    if not path.exists():
+        raise TestbedError(f"npm pack {name}@{version} wrote no {path.name} in {dest}")
+    return path
+
+
 # --------------------------------------------------------------------------- images
 
 
@@ -690,15 +710,23 @@ RUN groupadd --gid 1000 node \\
 COPY node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
 {corepack_copy}
+# The official image unpacks yarn's release tarball into /opt.  Its host is out
+# of reach here; the npm registry's yarn package is the same build (its
+# package.json says installationMethod "tar").
+COPY yarn /opt/yarn-v{yarn_version}
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 RUN set -eux; \\
     ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm; \\
     ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\
     {corepack_link} \\
+    ln -s /opt/yarn-v{yarn_version}/bin/yarn /usr/local/bin/yarn; \\
+    ln -s /opt/yarn-v{yarn_version}/bin/yarnpkg /usr/local/bin/yarnpkg; \\
     chmod 0755 /usr/local/bin/docker-entrypoint.sh; \\
     test "$(node --version)" = "v{version}"; \\
-    npm --version
+    npm --version; \\
+    test "$(yarn --version)" = "{yarn_version}"
 ENV NODE_VERSION={version} \\
+    YARN_VERSION={yarn_version} \\
     PATH={path}
 ENTRYPOINT ["docker-entrypoint.sh"]
 CMD ["node"]
@@ -747,13 +775,16 @@ def ensure_standins(client: Any) -> tuple[str, str]:
         path=NODE_IMAGE_PATH,
         corepack_copy=corepack_copy,
         corepack_link=corepack_link,
+        yarn_version=YARN1_VERSION,
     )
+    yarn = npm_tarball("yarn", YARN1_VERSION)
     recipe = _recipe_hash(
         dockerfile,
         _NODE_ENTRYPOINT,
         node_version(),
         npm_version(),
         str(node.stat().st_size),
+        _sha256_file(yarn),
         str(client.images.get(MINBASE_TAG).id),
     )
     if _image_label(client, node_tag) != recipe:
@@ -762,6 +793,8 @@ def ensure_standins(client: Any) -> tuple[str, str]:
         shutil.copytree(_npm_dir(), ctx / "npm", symlinks=True)
         if corepack_copy:
             shutil.copytree(corepack, ctx / "corepack", symlinks=True)
+        (ctx / "yarn").mkdir()
+        _run(["tar", "-xzf", str(yarn), "-C", str(ctx / "yarn"), "--strip-components=1", "--no-same-owner"])
         (ctx / "docker-entrypoint.sh").write_text(_NODE_ENTRYPOINT)
         (ctx / "Dockerfile").write_text(dockerfile)
         _build_ctx(client, ctx, node_tag, recipe=recipe)

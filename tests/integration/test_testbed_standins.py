@@ -4,7 +4,7 @@ A generated Dockerfile says ``FROM python:3.11.2-slim-bookworm``; with no image
 registry here, the test bed tags a Debian-built stand-in under that name.
 These tests pin down what "faithful" means for a user of the round trip: the
 same interpreter release as the host's Debian python3, the same PATH, users,
-ENV and CMD as the official image, and a working pip / npm.
+ENV and CMD as the official image, and a working pip / npm / Yarn 1.
 """
 
 from __future__ import annotations
@@ -101,6 +101,28 @@ def test_node_standin_runs_like_the_official_image(docker_engine: Any, node_stan
     assert lines[3] == f"v{testbed.node_version()}"
     assert lines[4] == testbed.npm_version()
     assert lines[5] == "node:x:1000:1000::/home/node:/bin/bash"
+
+
+def test_node_standin_ships_yarn_1_like_the_official_image(docker_engine: Any, node_standin: str) -> None:
+    # Generated Yarn 1 Dockerfiles install no yarn: they count on the node image's own.
+    assert _env(_config(docker_engine, node_standin))["YARN_VERSION"] == testbed.YARN1_VERSION
+    out = docker_engine.run(
+        node_standin,
+        [
+            "sh",
+            "-c",
+            "for c in yarn yarnpkg; do command -v $c; readlink $(command -v $c); done; yarn --version; yarnpkg --version",
+        ],
+    )
+    home = f"/opt/yarn-v{testbed.YARN1_VERSION}"
+    assert out.splitlines() == [
+        "/usr/local/bin/yarn",
+        f"{home}/bin/yarn",
+        "/usr/local/bin/yarnpkg",
+        f"{home}/bin/yarnpkg",
+        testbed.YARN1_VERSION,
+        testbed.YARN1_VERSION,
+    ]
 
 
 def test_node_standin_entrypoint_runs_a_script_argument_with_node(docker_engine: Any, node_standin: str) -> None:
