@@ -239,6 +239,25 @@ _YARN_BERRY_ARGS = (
     "ARG YARN_NPM_REGISTRY_SERVER\n"
     "ARG YARN_UNSAFE_HTTP_WHITELIST"
 )
+# Yarn 1 reads its registry setting only to resolve what yarn.lock lacks: a
+# frozen install fetches every tarball from the URL the lock records, so a
+# mirror alone is never asked.  Given one, the install points the lock's
+# registry URLs (.../NAME/-/FILE, whatever host and path come before) at it and
+# puts yarn.lock back afterwards; git and file sources are left alone.
+_YARN1_ARG = (
+    "# Registry mirrors: --build-arg NPM_CONFIG_REGISTRY=… (unset by default: the public registry).\n"
+    "# Yarn 1 fetches from the URLs yarn.lock records whatever the registry setting: given a\n"
+    "# mirror, the install points them at it, then puts yarn.lock back.\n"
+    "ARG NPM_CONFIG_REGISTRY"
+)
+_YARN1_LOCK_TO_MIRROR = (
+    'if [ -n "$NPM_CONFIG_REGISTRY" ]; then \\\n'
+    "      cp yarn.lock /tmp/yarn.lock.orig \\\n"
+    '      && sed -E -i "s#^(  resolved .)https?://[^/ ]+(/[^@/ ][^/ ]*)*/((@[^/ ]+/)?[^/@ ]+/-/)'
+    '#\\1${NPM_CONFIG_REGISTRY%/}/\\3#" yarn.lock; \\\n'
+    "    fi"
+)
+_YARN1_LOCK_BACK = "if [ -f /tmp/yarn.lock.orig ]; then mv /tmp/yarn.lock.orig yarn.lock; fi"
 
 
 def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
@@ -288,11 +307,23 @@ def _node_install(node: NodeApp, source: Snapshot | None) -> _NodeInstall:
         return _NodeInstall(
             manifest_files=("package.json", "yarn.lock"),
             setup=None,
-            full="yarn install --frozen-lockfile && yarn cache clean",
-            prod="yarn install --frozen-lockfile --production && yarn cache clean",
-            prune="yarn install --frozen-lockfile --production --ignore-scripts --prefer-offline && yarn cache clean",
+            full=(
+                f"{_YARN1_LOCK_TO_MIRROR} \\\n && yarn install --frozen-lockfile \\\n"
+                f" && yarn cache clean \\\n && {_YARN1_LOCK_BACK}"
+            ),
+            prod=(
+                f"{_YARN1_LOCK_TO_MIRROR} \\\n && yarn install --frozen-lockfile --production \\\n"
+                f" && yarn cache clean \\\n && {_YARN1_LOCK_BACK}"
+            ),
+            # `COPY . /app` has brought the project's yarn.lock back, and the cache
+            # is gone: the prune fetches again, through the mirror too.
+            prune=(
+                f"{_YARN1_LOCK_TO_MIRROR} \\\n"
+                " && yarn install --frozen-lockfile --production --ignore-scripts --prefer-offline \\\n"
+                f" && yarn cache clean \\\n && {_YARN1_LOCK_BACK}"
+            ),
             comment="# Yarn 1 ships with the node image; --frozen-lockfile fails instead of changing yarn.lock.",
-            mirror_args=_NPM_ARG,
+            mirror_args=_YARN1_ARG,
         )
     if node.lock in ("package-lock.json", "npm-shrinkwrap.json"):
         return _NodeInstall(

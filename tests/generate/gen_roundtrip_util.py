@@ -2,7 +2,7 @@
 
 The generated Dockerfiles install from the public indexes by default and
 declare ``ARG PIP_INDEX_URL/PIP_FIND_LINKS/PIP_NO_INDEX``, ``ARG
-NPM_CONFIG_REGISTRY`` (npm, pnpm) or ``ARG COREPACK_NPM_REGISTRY/
+NPM_CONFIG_REGISTRY`` (npm, pnpm, Yarn 1) or ``ARG COREPACK_NPM_REGISTRY/
 YARN_NPM_REGISTRY_SERVER/YARN_UNSAFE_HTTP_WHITELIST`` (yarn berry) for
 mirrors.  The round trip uses exactly that feature: it serves pre-downloaded
 wheels and npm tarballs on 127.0.0.1 and builds with ``--network host`` and
@@ -28,8 +28,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import testbed
-
-NPM_TARBALLS = testbed.CACHE_DIR / "npm-tarballs"
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -71,17 +69,7 @@ def ensure_wheels(pins: Sequence[str]) -> Path:
 
 def npm_tarball(name: str, version: str) -> Path:
     """The registry's own tarball of ``name@version`` (``npm pack``), cached under testbed.CACHE_DIR."""
-    NPM_TARBALLS.mkdir(parents=True, exist_ok=True)
-    fname = f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
-    path = NPM_TARBALLS / fname
-    if not path.exists():
-        subprocess.run(
-            ["npm", "pack", f"{name}@{version}", "--pack-destination", str(NPM_TARBALLS), "--silent"],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-    return path
+    return testbed.npm_tarball(name, version)
 
 
 def _integrity(path: Path) -> str:
@@ -103,10 +91,12 @@ def _manifest(path: Path) -> dict[str, Any]:
 _PNPM_KEY = re.compile(r"""^  '?((?:@[^@/\s']+/)?[^@\s'(]+)@([^\s'():]+)(?:\([^']*\))?'?:\s*$""")
 # yarn berry: `  resolution: "debug@npm:2.6.9"`.
 _YARN_RESOLUTION = re.compile(r'^  resolution: "((?:@[^@/"]+/)?[^@"]+)@npm:([^"]+)"\s*$')
+# yarn 1: a block `"@sindresorhus/is@4.6.0", "@sindresorhus/is@^4":` then `  version "4.6.0"`.
+_YARN1_VERSION = re.compile(r'^  version "([^"]+)"\s*$')
 
 
 def lock_packages(lock: Path) -> set[tuple[str, str]]:
-    """Every registry package ``(name, version)`` a package-lock.json, pnpm-lock.yaml or yarn berry lock names."""
+    """Every registry package ``(name, version)`` a package-lock.json, pnpm-lock.yaml or yarn.lock (1 or berry) names."""
     text = lock.read_text()
     found: set[tuple[str, str]] = set()
     if lock.name in ("package-lock.json", "npm-shrinkwrap.json"):
@@ -121,9 +111,15 @@ def lock_packages(lock: Path) -> set[tuple[str, str]]:
             elif section == "packages" and (m := _PNPM_KEY.match(line)):
                 found.add((m.group(1), m.group(2)))
     elif lock.name == "yarn.lock":
+        name = ""
         for line in text.splitlines():
             if m := _YARN_RESOLUTION.match(line):
                 found.add((m.group(1), m.group(2)))
+            elif line and not line.startswith((" ", "#")):
+                descriptor = line.split(",")[0].strip().rstrip(":").strip('"')
+                name = descriptor[: descriptor.rindex("@")] if "@" in descriptor[1:] else ""
+            elif name and (m := _YARN1_VERSION.match(line)):
+                found.add((name, m.group(1)))
     else:
         raise AssertionError(f"{lock.name}: not a lock file this registry reads")
     assert found, f"{lock}: no registry packages found"

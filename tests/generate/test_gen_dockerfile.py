@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -410,16 +411,58 @@ def test_yarn_berry_copies_its_config_and_checks_the_lock(tmp_path: Path) -> Non
     assert not serious(hadolint(df, tmp_path))
 
 
-def test_mirror_args_are_the_ones_each_package_manager_reads() -> None:
+def test_mirror_args_are_the_ones_each_package_manager_reads(tmp_path: Path) -> None:
     def args(node: NodeApp) -> list[str]:
         return re.findall(r"^ARG (\S+)$", generate(project(), ProjectLayout(node=node), None).dockerfile, re.MULTILINE)
 
     assert args(_node(lock="package-lock.json")) == ["NPM_CONFIG_REGISTRY"]
     assert args(_node(lock="pnpm-lock.yaml", package_manager="pnpm@9.15.9")) == ["NPM_CONFIG_REGISTRY"]
+    assert args(_node(lock="yarn.lock")) == ["NPM_CONFIG_REGISTRY"]
     assert args(_berry(yarn_node_linker="node-modules")) == [
         "COREPACK_NPM_REGISTRY",
         "YARN_NPM_REGISTRY_SERVER",
         "YARN_UNSAFE_HTTP_WHITELIST",
+    ]
+
+    # Yarn 1 fetches what yarn.lock pins from the URLs it records, never from its
+    # registry setting: the install itself must point them at the mirror.  Run
+    # the RUN line as written, with a yarn that keeps the lock it was handed.
+    df = generate(project(), ProjectLayout(node=_node(lock="yarn.lock")), None).dockerfile
+    match = re.search(
+        r"^RUN (.*? && yarn install --frozen-lockfile --production .*?)$\n\n", df, re.MULTILINE | re.DOTALL
+    )
+    assert match, df
+    lock = (
+        '"@sindresorhus/is@^4":\n  version "4.6.0"\n'
+        '  resolved "https://registry.example/@sindresorhus/is/-/is-4.6.0.tgz#3c7c9c46"\n'
+        'ms@2.1.3:\n  resolved "http://127.0.0.1:4873/ms/-/ms-2.1.3.tgz#574c8138"\n'
+        'x@1:\n  resolved "https://mirror.example/api/npm/remote/@s/x/-/x-1.0.0.tgz"\n'
+        'y@1:\n  resolved "https://codeload.example/u/y/tar.gz/0123"\n'
+        'z@1:\n  resolved "git+https://git.example/u/z.git#0123"\n'
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "yarn").write_text('#!/bin/sh\nif [ "$1" = install ]; then cp yarn.lock "$SEEN"; fi\n')
+    (bin_dir / "yarn").chmod(0o755)
+
+    def installed_from(mirror: str | None) -> str:
+        (tmp_path / "yarn.lock").write_text(lock)
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "SEEN": str(tmp_path / "seen.lock")}
+        if mirror is not None:
+            env["NPM_CONFIG_REGISTRY"] = mirror
+        subprocess.run(["sh", "-ec", match.group(1)], cwd=tmp_path, env=env, check=True, timeout=60)
+        assert (tmp_path / "yarn.lock").read_text() == lock, "the project's yarn.lock is put back"
+        return (tmp_path / "seen.lock").read_text()
+
+    assert installed_from(None) == lock
+    seen = installed_from("http://127.0.0.1:9/npm/")
+    # Registry tarballs (scoped or not, behind a path or not) move; git and codeload sources stay.
+    assert re.findall(r'resolved "([^"]+)"', seen) == [
+        "http://127.0.0.1:9/npm/@sindresorhus/is/-/is-4.6.0.tgz#3c7c9c46",
+        "http://127.0.0.1:9/npm/ms/-/ms-2.1.3.tgz#574c8138",
+        "http://127.0.0.1:9/npm/@s/x/-/x-1.0.0.tgz",
+        "https://codeload.example/u/y/tar.gz/0123",
+        "git+https://git.example/u/z.git#0123",
     ]
 
 
