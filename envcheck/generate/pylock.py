@@ -216,8 +216,7 @@ def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, s
     warnings: tuple[str, ...] = ()
     if uncovered:
         warnings = (
-            f"left out of the image: {', '.join(sorted(uncovered)[:5])}"
-            f"{f' and {len(uncovered) - 5} more' if len(uncovered) > 5 else ''} — not in the hashed pins of "
+            f"left out of the image: {_some(sorted(uncovered), 5)} — not in the hashed pins of "
             f"{', '.join(lock_files)}, and pip installs hashed pins all or nothing; lock them there to ship them",
         )
     lines = tuple(
@@ -232,8 +231,13 @@ def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, s
     return PyLock(lines=_dedupe(lines), origin=f"the hashed pins of {', '.join(lock_files)}", warnings=warnings), None
 
 
+def _some(names: Sequence[str], n: int = 8) -> str:
+    """The first ``n`` names, and how many more: warnings stay one readable line."""
+    return ", ".join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
 def _unpinned_warning(names: Sequence[str], label: str) -> str:
-    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    shown = _some(names)
     return f"{len(names)} requirement(s) have no pin and nothing {label} to pin them from: {shown}"
 
 
@@ -316,7 +320,7 @@ def from_snapshot(
     if missing:
         warnings.append(_unpinned_warning(missing, f"installed in the {label}"))
     if pinned_absent:
-        shown = ", ".join(pinned_absent[:8]) + (f" and {len(pinned_absent) - 8} more" if len(pinned_absent) > 8 else "")
+        shown = _some(pinned_absent)
         warnings.append(
             f"{len(pinned_absent)} pinned requirement(s) are not installed in the {label}, so their own "
             f"dependencies resolve at build time: {shown}"
