@@ -141,11 +141,8 @@ NODE_SERVER = "const debug = require('debug')('app');\nconsole.log(process.env.N
 def test_node_round_trip(
     engine: tuple[Any, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proj = tmp_path / "api"
-    proj.mkdir()
-    (proj / "package.json").write_text(json.dumps(testbed._node_app_manifest(), indent=2) + "\n")
+    proj = _node_project(tmp_path / "api")
     shutil.copy2(testbed.node_app_lock(), proj / "package-lock.json")
-    (proj / "server.js").write_text(NODE_SERVER)
     lock = proj / "package-lock.json"
     # The host the image must match runs the app in production mode.
     monkeypatch.setenv("NODE_ENV", "production")
@@ -184,9 +181,11 @@ YARN_VERSION = "4.9.2"
 NODE_APP_PACKAGES = frozenset((name, version) for _path, name, version in testbed.NODE_APP_INSTALLED)
 
 
-def _node_project(root: Path, package_manager: str) -> Path:
+def _node_project(root: Path, package_manager: str | None = None) -> Path:
     root.mkdir()
-    manifest = {**testbed._node_app_manifest(), "packageManager": package_manager}
+    manifest = testbed._node_app_manifest()
+    if package_manager:
+        manifest = {**manifest, "packageManager": package_manager}
     (root / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
     (root / "server.js").write_text(NODE_SERVER)
     return root
@@ -345,10 +344,7 @@ YARN1_LOCK_REGISTRY = "https://registry.example.invalid"
 def test_yarn1_round_trip(
     engine: tuple[Any, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proj = tmp_path / "api"
-    proj.mkdir()
-    (proj / "package.json").write_text(json.dumps(testbed._node_app_manifest(), indent=2) + "\n")
-    (proj / "server.js").write_text(NODE_SERVER)
+    proj = _node_project(tmp_path / "api")
     monkeypatch.setenv("NODE_ENV", "production")
     prefix = tmp_path / "yarn-prefix"
     home = tmp_path / "home"
