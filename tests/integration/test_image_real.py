@@ -81,14 +81,18 @@ def _check_python_venv(snap: Snapshot, transport: str) -> None:
 def _check_node_app(snap: Snapshot, transport: str) -> None:
     assert snap.runtimes["node"].version == testbed.node_version() == "20.20.2"
     assert snap.runtimes["npm"].version == testbed.npm_version()
+    # Yarn 1 as the official image ships it: /usr/local/bin/yarn -> /opt/yarn-v…/bin/yarn.
+    assert snap.runtimes["yarn"].version == testbed.YARN1_VERSION
     assert "python" not in snap.runtimes
     app = {(n, v, f"/app/{path}") for path, n, v in testbed.NODE_APP_INSTALLED}
     inventory = _inventory(snap, "node")
     assert app <= inventory
-    # Everything else is npm's (and corepack's) own bundled dependencies.
+    # Everything else is npm's (and corepack's) own bundled dependencies, and Yarn 1's release.
     others = inventory - app
     assert others, "npm's bundled packages belong in the inventory as context"
-    assert all(p.startswith("/usr/local/lib/node_modules/") for _, _, p in others)
+    yarn = ("yarn", testbed.YARN1_VERSION, f"/opt/yarn-v{testbed.YARN1_VERSION}")
+    assert yarn in others
+    assert all(p.startswith("/usr/local/lib/node_modules/") for _, _, p in others - {yarn})
     if transport != "dir":
         active = {(p.name, p.version, _abs(p.path, "/app")) for p in snap.packages["node"] if p.active}
         assert active == app
@@ -189,11 +193,10 @@ def _syft_inventory(artifacts: Iterable[dict[str, Any]], kind: str) -> set[tuple
         # syft locates a package by the metadata file it read (METADATA,
         # PKG-INFO, package.json); the package lives in that file's directory.
         where = str(Path(a["locations"][0]["path"]).parent)
-        if kind == "npm" and "/node_modules/" not in where + "/":
-            # A package.json outside any node_modules is a project's own
-            # manifest (here /app/package.json, "envcheck-node-app"), which
-            # syft lists as a package; envcheck reads it as the project, not
-            # as an installed dependency.
+        if kind == "npm" and where == "/app":
+            # The project's own manifest at the image's working directory
+            # ("envcheck-node-app"), which syft lists as a package; envcheck
+            # reads it as the project, not as an installed dependency.
             continue
         name = str(canonicalize_name(a["name"])) if kind == "python" else a["name"]
         out.add((name, a["version"], where))
@@ -216,4 +219,8 @@ def test_project_manifest_is_the_only_npm_entry_syft_has_beyond_ours(node_app_im
     artifacts = _syft(syft_bin, node_app_image.refs.docker_archive)
     outside = [(a["name"], a["locations"][0]["path"]) for a in artifacts if a["type"] == "npm"]
     outside = [(n, p) for n, p in outside if "/node_modules/" not in p]
-    assert outside == [("envcheck-node-app", "/app/package.json")]
+    # Yarn 1's release under /opt is in both inventories; the app's manifest only in syft's.
+    assert sorted(outside) == [
+        ("envcheck-node-app", "/app/package.json"),
+        ("yarn", f"/opt/yarn-v{testbed.YARN1_VERSION}/package.json"),
+    ]

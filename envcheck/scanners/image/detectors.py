@@ -348,6 +348,10 @@ def detect_node(
     npm = _npm_version(view, path_dirs, prefix, dpkg, apk)
     if npm is not None:
         runtimes["npm"] = Runtime(version=npm)
+    # The official node images ship Yarn 1 as /usr/local/bin/yarn -> /opt/yarn-v…/bin/yarn.
+    yarn = _linked_package_version(view, path_dirs, "yarn")
+    if yarn is not None:
+        runtimes["yarn"] = Runtime(version=yarn)
     return runtimes, _node_packages(view, workdir), notes
 
 
@@ -366,22 +370,33 @@ def _node_version(
     return None
 
 
+def _linked_package_version(view: MergedView, path_dirs: list[str], tool: str) -> str | None:
+    """The version of ``tool`` when the first one on PATH is a link into its package."""
+    for d in path_dirs:
+        candidate = _clean(posixpath.join(d, tool))
+        link = view.resolve(candidate, follow_last=False)
+        entry = view.entries.get(link) if link is not None else None
+        if entry is None or entry.kind != "symlink":
+            continue
+        real = view.resolve(candidate)
+        parent = posixpath.dirname(real) if real is not None else ""
+        # Walk up from the linked script to the package.json that names the tool.
+        while parent:
+            fact = view.fact(f"{parent}/package.json", "nodepkg")
+            if isinstance(fact, tuple) and fact[0] == tool:
+                return str(fact[1])
+            parent = posixpath.dirname(parent)
+        return None
+    return None
+
+
 def _npm_version(
     view: MergedView, path_dirs: list[str], prefix: str, dpkg: Mapping[str, str], apk: Mapping[str, str]
 ) -> str | None:
+    found = _linked_package_version(view, path_dirs, "npm")
+    if found is not None:
+        return found
     candidates: list[str] = []
-    for d in path_dirs:
-        candidate = _clean(posixpath.join(d, "npm"))
-        link = view.resolve(candidate, follow_last=False)
-        entry = view.entries.get(link) if link is not None else None
-        real = view.resolve(candidate) if entry is not None and entry.kind == "symlink" else None
-        if real is not None:
-            # npm on PATH is a link into its package: walk up to its package.json.
-            parent = posixpath.dirname(real)
-            while parent:
-                candidates.append(f"{parent}/package.json")
-                parent = posixpath.dirname(parent)
-            break
     if prefix:
         candidates.append(f"{prefix}/lib/node_modules/npm/package.json")
     candidates += ["usr/local/lib/node_modules/npm/package.json", "usr/lib/node_modules/npm/package.json"]
@@ -399,7 +414,8 @@ def _node_packages(view: MergedView, workdir: str) -> tuple[Package, ...]:
     local = f"{workdir}/node_modules/" if workdir else "node_modules/"
     out: list[Package] = []
     for path, fact in view.facts("nodepkg"):
-        if "node_modules/" not in path or not (isinstance(fact, tuple) and len(fact) == 2):
+        tool_release = path.startswith("opt/") and path.count("/") == 2
+        if ("node_modules/" not in path and not tool_release) or not (isinstance(fact, tuple) and len(fact) == 2):
             continue
         pkg_dir = posixpath.dirname(path)
         active = pkg_dir.startswith(local)

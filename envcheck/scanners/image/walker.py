@@ -120,6 +120,8 @@ def classify(path: str) -> str | None:
             return "nodepkg"
         if pbase == "npm":
             return "nodepkg"  # Debian installs npm as /usr/share/nodejs/npm
+        if parent.startswith("opt/") and parent.count("/") == 1:
+            return "nodepkg"  # a tool release unpacked under /opt: the node images' /opt/yarn-v1.22.22
         return None
     if base == "pyvenv.cfg":
         return "pyvenv"
