@@ -30,6 +30,7 @@ from gen_testutil import hadolint, serious, write_tree
 
 from envcheck.cli import main
 from envcheck.generate import generate_for, writer
+from envcheck.generate.dockerfile import GeneratedFiles
 from envcheck.scanners.host import scan_host
 from envcheck.scanners.image import scan_image
 
@@ -191,6 +192,16 @@ def _node_project(root: Path, package_manager: str | None = None) -> Path:
     return root
 
 
+def _generate_from_host(proj: Path, tool: str, version: str) -> GeneratedFiles:
+    """Snapshot the host the package manager just installed, and write its Dockerfile."""
+    host = scan_host(proj, python="/usr/bin/python3", node=True)
+    assert host.runtime(tool) is not None and host.runtimes[tool].version == version
+    assert {(p.name, p.version) for p in host.active_packages("node")} == NODE_APP_PACKAGES
+    files = generate_for(proj, proj / "Dockerfile", source=host)
+    writer.write(proj, proj / "Dockerfile", files)
+    return files
+
+
 def _host_run(argv: list[str], cwd: Path, env: Mapping[str, str]) -> None:
     proc = subprocess.run(
         argv, check=False, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, timeout=600
@@ -249,11 +260,7 @@ def test_pnpm_round_trip(
     assert rt.lock_packages(lock) == NODE_APP_PACKAGES
     assert "127.0.0.1" not in lock.read_text(), "the lock must not name the throw-away registry"
 
-    host = scan_host(proj, python="/usr/bin/python3", node=True)
-    assert host.runtime("pnpm") is not None and host.runtimes["pnpm"].version == PNPM_VERSION
-    assert {(p.name, p.version) for p in host.active_packages("node")} == NODE_APP_PACKAGES
-    files = generate_for(proj, proj / "Dockerfile", source=host)
-    writer.write(proj, proj / "Dockerfile", files)
+    files = _generate_from_host(proj, "pnpm", PNPM_VERSION)
     df = files.dockerfile
     assert f"FROM node:{testbed.node_version()}-bookworm-slim AS deps" in df
     assert "COPY package.json pnpm-lock.yaml ./" in df
@@ -308,12 +315,8 @@ def test_yarn_berry_round_trip(
     assert rt.lock_packages(lock) == NODE_APP_PACKAGES
     assert "127.0.0.1" not in lock.read_text(), "the lock must not name the throw-away registry"
 
-    host = scan_host(proj, python="/usr/bin/python3", node=True)
-    assert host.runtime("yarn") is not None and host.runtimes["yarn"].version == YARN_VERSION
-    assert {(p.name, p.version) for p in host.active_packages("node")} == NODE_APP_PACKAGES
-    files = generate_for(proj, proj / "Dockerfile", source=host)
+    files = _generate_from_host(proj, "yarn", YARN_VERSION)
     assert not files.warnings, files.warnings
-    writer.write(proj, proj / "Dockerfile", files)
     df = files.dockerfile
     assert f"FROM node:{testbed.node_version()}-bookworm-slim AS deps" in df
     # .yarnrc.yml carries nodeLinker: without it yarn would install Plug'n'Play and no node_modules.
@@ -370,12 +373,8 @@ def test_yarn1_round_trip(
     assert text.count(f'resolved "{registry}/') == len(NODE_APP_PACKAGES)
     lock.write_text(text.replace(f'resolved "{registry}/', f'resolved "{YARN1_LOCK_REGISTRY}/'))
 
-    host = scan_host(proj, python="/usr/bin/python3", node=True)
-    assert host.runtime("yarn") is not None and host.runtimes["yarn"].version == testbed.YARN1_VERSION
-    assert {(p.name, p.version) for p in host.active_packages("node")} == NODE_APP_PACKAGES
-    files = generate_for(proj, proj / "Dockerfile", source=host)
+    files = _generate_from_host(proj, "yarn", testbed.YARN1_VERSION)
     assert not files.warnings, files.warnings
-    writer.write(proj, proj / "Dockerfile", files)
     df = files.dockerfile
     assert f"FROM node:{testbed.node_version()}-bookworm-slim AS deps" in df
     assert "COPY package.json yarn.lock ./" in df
