@@ -26,7 +26,7 @@ from envcheck.snapshot import (
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
-CORPUS = REPO / ".." / "shared" / "corpus"
+CORPUS = REPO / "tests" / "data" / "corpus"
 
 
 def req(name: str, spec: str = "", source: str = "requirements.txt:1", **kw: Any) -> Requirement:

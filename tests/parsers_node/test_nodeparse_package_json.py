@@ -13,7 +13,7 @@ from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers import package_json
 from envcheck.snapshot import Declared, Requirement
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
 def _write(tmp_path: Path, data: object | str, name: str = "package.json") -> Path:

@@ -15,7 +15,7 @@ from envcheck.npm_semver import lock_satisfies
 from envcheck.parsers import package_lock
 from envcheck.snapshot import Declared, LockedPackage
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
 def synthetic_v3_lock(n: int) -> str:

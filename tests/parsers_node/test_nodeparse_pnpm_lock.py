@@ -13,7 +13,7 @@ from envcheck.npm_semver import lock_satisfies
 from envcheck.parsers import package_json, pnpm_lock
 from envcheck.snapshot import Declared, LockedPackage
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 V5 = """\
 lockfileVersion: 5.4

@@ -13,7 +13,7 @@ from envcheck.errors import EnvcheckError, ParseError
 from envcheck.npm_semver import lock_satisfies
 from envcheck.parsers import package_json, yarn_lock
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 HAGOP = CORPUS / "hagopj13__node-express-boilerplate"
 
 BERRY = """\

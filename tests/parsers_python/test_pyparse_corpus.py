@@ -20,7 +20,7 @@ from envcheck.parsers import (
     uv_lock,
 )
 
-CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").resolve()
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 PY_MODULES = {
     "requirements",
     "pyproject",

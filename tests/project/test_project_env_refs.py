@@ -9,7 +9,7 @@ import pytest
 from envcheck.errors import ParseError
 from envcheck.parsers.env_refs import compose_refs, js_refs, parse, python_refs, template_refs
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
 def names(refs: tuple[object, ...]) -> list[tuple[str, str]]:

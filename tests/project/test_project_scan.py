@@ -20,7 +20,7 @@ from envcheck.snapshot import Snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
-CORPUS = REPO / ".." / "shared" / "corpus"
+CORPUS = REPO / "tests" / "data" / "corpus"
 FIXTURE_NAMES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 CORPUS_NAMES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 SECRET_VALUE = "k9#v2Lr8mQ7xTz4WpN1bYc6HsJ0dFgE3uA5oRiK8"  # fixtures/django-runtime/Dockerfile

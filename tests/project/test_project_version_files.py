@@ -9,7 +9,7 @@ import pytest
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers import version_files as vf
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
