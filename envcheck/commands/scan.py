@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from envcheck.engine import evaluate, plan_scan
     from envcheck.progress import status
     from envcheck.rules import load_rules
-    from envcheck.scanners.host import scan_host
+    from envcheck.scanners.host import OWN_ENVIRONMENT, scan_host
     from envcheck.scanners.project import scan_project
     from envcheck.snapshot import load_snapshot
 
@@ -76,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
                 env_allow=config.env_allow,
                 insecure_registries=tuple(args.insecure_registry),
             )
+    # Said even without -v: scanning envcheck's own environment makes its
+    # dependencies look like the project's drift.
+    for note in host.notes:
+        if note.startswith(OWN_ENVIRONMENT) and not args.verbose:
+            print(f"envcheck: warning: {note}", file=sys.stderr)
     if args.verbose:
         for snap in (project, host, image, against):
             for note in snap.notes if snap else ():

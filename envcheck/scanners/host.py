@@ -145,6 +145,29 @@ def resolve_python(root: Path, python: str | None, environ: Mapping[str, str]) -
     return found, notes
 
 
+#: The start of the note that says the scanned interpreter is envcheck's own.
+OWN_ENVIRONMENT = "python: the interpreter scanned is the one envcheck runs in"
+
+
+def own_environment_note(doc: Mapping[str, Any], *, python_named: bool) -> str | None:
+    """A note when the probed interpreter's environment is envcheck's own, else None.
+
+    Installed with ``pip install .`` into the active interpreter, envcheck would
+    report its own dependencies (rich, docker, requests, …) as the project's
+    drift: say so, unless the user named that interpreter on purpose.
+    """
+    prefix = doc.get("prefix")
+    if python_named or not isinstance(prefix, str):
+        return None
+    if os.path.realpath(prefix) != os.path.realpath(sys.prefix):
+        return None
+    return (
+        f"{OWN_ENVIRONMENT} ({prefix}): its packages include envcheck's own dependencies, "
+        "not only the project's; install envcheck in its own environment (pipx, uv tool) "
+        "or pass --python / activate the project's venv"
+    )
+
+
 def _inside(interpreter: str, root: Path) -> bool:
     real = os.path.realpath(interpreter)
     base = os.path.realpath(root)
@@ -467,6 +490,9 @@ def scan_host(
             runtimes["python"] = runtime
             packages["python"] = py_packages
             notes.extend(probe_notes)
+            own = own_environment_note(doc, python_named=python is not None)
+            if own:
+                notes.append(own)
 
     if node:
         if isinstance(node_proc, _Proc) and node_bin:
