@@ -230,18 +230,22 @@ class SshSession:
                 raise classify(self.target, None, "")
             time.sleep(0.02)
 
-    def close(self) -> None:
+    def _stop_master(self, sig: signal.Signals = signal.SIGTERM) -> None:
         master, self._master = self._master, None
-        if master is not None:
-            try:
-                os.killpg(master.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                master.terminate()
-            try:
-                master.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                master.kill()
-                master.wait()
+        if master is None:
+            return
+        try:
+            os.killpg(master.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            master.send_signal(sig)
+        try:
+            master.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            master.kill()
+            master.wait()
+
+    def close(self) -> None:
+        self._stop_master()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -272,6 +276,8 @@ class SshSession:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 proc.kill()
+            # The mux client handed its pipes to the master: only ending the master closes them.
+            self._stop_master(signal.SIGKILL)
             proc.communicate()
             raise SshError(
                 f"{self.target}: the probe did not finish within {timeout:g}s "
