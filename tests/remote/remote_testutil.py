@@ -76,3 +76,30 @@ def listing(*roots: Path) -> set[str]:
         for dirpath, dirnames, filenames in os.walk(root):
             out.update(os.path.join(dirpath, n) for n in dirnames + filenames)
     return out
+
+
+def write_fake_systemctl(where: Path) -> Path:
+    """A ``systemctl`` that prints what ``systemctl show`` prints for ``app.service``; returns its folder.
+
+    These machines run no systemd, so ``--unit`` is exercised against this
+    stand-in: the unit's ``Environment=`` line, a required env file holding a
+    secret and an optional one that does not exist.
+    """
+    bin_dir = where / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    env_file = where / "app.env"
+    env_file.write_text("# the service's secrets\nSERVICE_TOKEN='s3cr3t-Value-0123456789abcdef'\nLOG_LEVEL=debug\n")
+    show = (
+        "LoadState=loaded\n"
+        'Environment=APP_MODE=prod "GREETING=hello world"\n'
+        f"EnvironmentFiles={env_file} (ignore_errors=no)\n"
+        f"EnvironmentFiles={where / 'optional.env'} (ignore_errors=yes)\n"
+    )
+    script = bin_dir / "systemctl"
+    script.write_text(
+        "#!/bin/sh\n"
+        "for last; do :; done\n"
+        'if [ "$last" = "app.service" ]; then cat <<"EOF"\n' + show + 'EOF\nelse echo "LoadState=not-found"; fi\n'
+    )
+    script.chmod(0o755)
+    return bin_dir

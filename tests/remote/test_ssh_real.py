@@ -20,12 +20,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from remote_testutil import (
+    SYSTEM_PATH,
     SshServer,
     envcheck_env,
     listing,
     one_line_error,
     run_envcheck,
     snapshot_json,
+    write_fake_systemctl,
 )
 
 SECRET = "s3rv1ce-T0ken-value-9f8e7d6c5b4a"
@@ -168,6 +170,17 @@ def test_scan_against_ssh_with_pid_fires_env_missing(sshd: SshServer, project: P
     findings = json.loads(proc.stdout)["findings"]
     assert {f["subject"] for f in findings} >= {"SERVICE_TOKEN", "APP_MODE"}
     assert SECRET not in proc.stdout + proc.stderr
+
+
+def test_unit_over_ssh_reads_the_units_environment(sshd: SshServer, project: Path, tmp_path: Path) -> None:
+    fake = write_fake_systemctl(tmp_path)
+    env = _ssh_env(sshd, "-o", f"SetEnv=ENVCHECK_TEST_PATH={fake}:{SYSTEM_PATH}")
+    proc = run_envcheck("snapshot", "host", sshd.url(project), "--unit", "app.service", "--no-node", env=env)
+    doc = snapshot_json(proc)
+    assert doc["env"]["SERVICE_TOKEN"] == {"set": True}
+    assert doc["env"]["APP_MODE"] == {"set": True}
+    assert doc["env"]["LOG_LEVEL"] == {"set": True, "value": "debug"}
+    assert "s3cr3t" not in proc.stdout + proc.stderr
 
 
 # --------------------------------------------------------------------------- failures: exit 2, one line
