@@ -205,10 +205,16 @@ class SshSession:
             f"ControlPath={self._socket}",
         ]
 
+    def _command(self, *mux: str) -> list[str]:
+        # ssh keeps the *first* value it sees for an option: envcheck's come before the
+        # user's ENVCHECK_SSH_COMMAND arguments, so no setting there can make ssh prompt
+        # or move the master's socket. Host key checking is not among them.
+        return [self._base[0], *self._options(), *mux, *self._base[1:]]
+
     def _start_master(self) -> None:
         assert self._dir is not None
         log_path = os.path.join(self._dir, "master.log")
-        argv = [*self._base, *self._options(), "-o", "ControlMaster=yes", "-o", "ControlPersist=no", "-N"]
+        argv = [*self._command("-o", "ControlMaster=yes", "-o", "ControlPersist=no"), "-N"]
         with open(log_path, "wb") as log:
             # stderr to a file, not a pipe: the master lives on and nobody would drain the pipe.
             self._master = subprocess.Popen(
@@ -255,10 +261,7 @@ class SshSession:
     def run_python(self, program: str, *, timeout: float) -> tuple[str, str]:
         """Pipe ``program`` to the remote ``python3 -I -B -``; its stdout and stderr."""
         argv = [
-            *self._base,
-            *self._options(),
-            "-o",
-            "ControlMaster=no",
+            *self._command("-o", "ControlMaster=no"),
             *self.target.destination(),
             f"/bin/sh -c {shlex.quote(_LAUNCHER)}",
         ]

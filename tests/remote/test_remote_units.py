@@ -104,6 +104,14 @@ def test_ssh_failures_become_one_actionable_line(stderr: str, words: str) -> Non
     assert str(error).startswith("ssh://deploy@server: ")
 
 
+def test_the_collector_is_python_36_source() -> None:
+    """It runs in whatever python3 the server has; 3.6 is the oldest the host probe supports too."""
+    import ast
+
+    for name in ("_remote_probe.py", "_host_probe.py"):
+        ast.parse((Path(collector.__file__).parent / name).read_text(), feature_version=(3, 6))
+
+
 # --------------------------------------------------------------------------- environment sources
 
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
