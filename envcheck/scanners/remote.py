@@ -27,7 +27,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from envcheck.errors import EnvcheckError
@@ -189,8 +189,9 @@ def _declared_and_env(
 
 def _mirror_path(mirror: Path, rel: str) -> Path | None:
     """Where a remote relative path lands in the private copy; None for anything that could escape it."""
-    parts = PurePosixPath(rel).parts
-    if not parts or rel.startswith("/") or any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
+    # The collector lists plain "a/b" names; anything else (empty, ".", "..", absolute) is refused, not normalised.
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
         return None
     return mirror.joinpath(*parts)
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from envcheck.scanners import _remote_probe as collector
 from envcheck.scanners.node_modules import walk_node_modules
-from envcheck.scanners.remote import collector_program, parse_collector_output
+from envcheck.scanners.remote import _mirror_path, collector_program, parse_collector_output
 from envcheck.scanners.ssh import SshError, SshTarget, classify, parse_ssh_url
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -273,3 +273,30 @@ def test_the_collectors_node_walk_equals_the_local_walker(tmp_path: Path) -> Non
     assert [(p.name, p.version, p.path, p.link) for p in local.packages] == [tuple(p) for p in remote["packages"]]
     assert list(local.notes) == remote["notes"]
     assert len(local.packages) >= 6
+
+
+# --------------------------------------------------------------------------- what comes back from the server
+
+
+@pytest.mark.parametrize("rel", ["../x", "/etc/passwd", "a/../../b", "a\\b", "", ".", "a//b", "a/./b"])
+def test_a_remote_file_name_never_lands_outside_the_private_copy(tmp_path: Path, rel: str) -> None:
+    assert _mirror_path(tmp_path, rel) is None
+
+
+def test_a_remote_file_name_inside_the_copy(tmp_path: Path) -> None:
+    assert _mirror_path(tmp_path, "app/requirements.txt") == tmp_path / "app" / "requirements.txt"
+
+
+@given(st.text(max_size=300), st.text(max_size=100))
+def test_collector_output_is_a_result_or_one_line_error(stdout: str, stderr: str) -> None:
+    try:
+        doc = parse_collector_output(SshTarget("server"), stdout, stderr)
+    except SshError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert isinstance(doc, dict)
+
+
+def test_collector_output_skips_banners_around_the_result() -> None:
+    out = "Welcome to server!\n" + collector.MARKER + json.dumps({"ok": {"root": "/srv"}}) + "\nbye\n"
+    assert parse_collector_output(SshTarget("server"), out, "") == {"root": "/srv"}

@@ -99,6 +99,12 @@ def test_remote_snapshot_equals_the_local_snapshot_of_the_same_tree(sshd: SshSer
     assert listing(*watched) == before
 
 
+def test_without_a_path_the_login_directory_is_the_project(sshd: SshServer) -> None:
+    doc = snapshot_json(run_envcheck("snapshot", "host", sshd.url(), "--no-node", env=_ssh_env(sshd)))
+    assert doc["source"]["ref"] == sshd.url(sshd.home)
+    assert doc["runtimes"]["python"]["path"] == "/usr/bin/python3"  # no venv there: python3 on the PATH
+
+
 def test_scan_against_the_same_tree_over_ssh_finds_no_drift(sshd: SshServer, project: Path) -> None:
     proc = run_envcheck(
         "scan", str(project), "--against", sshd.url(project), "--format", "json", "--fail-on", "never",
