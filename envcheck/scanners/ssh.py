@@ -7,6 +7,7 @@ It adds only what makes the capture safe and quick:
 * ``BatchMode=yes`` — never a password or host-key prompt that would hang a
   CI job; host key checking itself is left as the user configured it (never
   ``StrictHostKeyChecking=no``);
+* no agent, X11 or port forwarding, no configured ``RemoteCommand``/TTY;
 * one master connection (``ControlMaster``) with a ``ControlPath`` in a
   private temporary directory, which every command of the capture reuses and
   which is closed and removed at the end;
@@ -196,14 +197,19 @@ class SshSession:
 
     def _options(self) -> list[str]:
         connect = max(1, int(min(self.timeout, 30)))
-        return [
-            "-o",
+        options = [
             "BatchMode=yes",
-            "-o",
             f"ConnectTimeout={connect}",
-            "-o",
             f"ControlPath={self._socket}",
+            # A capture needs one exec channel: no forwarded agent, X11 or ports from the user's
+            # config reach the server, and a configured RemoteCommand/RequestTTY cannot clash with ours.
+            "ForwardAgent=no",
+            "ForwardX11=no",
+            "ClearAllForwardings=yes",
+            "RemoteCommand=none",
+            "RequestTTY=no",
         ]
+        return [arg for option in options for arg in ("-o", option)]
 
     def _command(self, *mux: str) -> list[str]:
         # ssh keeps the *first* value it sees for an option: envcheck's come before the

@@ -279,3 +279,17 @@ def test_the_master_connection_is_gone_afterwards(sshd: SshServer, project: Path
     snapshot_json(proc)
     assert os.listdir(tmp) == []
     assert (sshd.dir / "sshd.log").read_text().count("Accepted publickey") == logins + 1
+
+
+def test_a_users_remote_command_and_forwardings_do_not_get_in_the_way(
+    sshd: SshServer, project: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        sshd.config.read_text()
+        + "  RemoteCommand echo hijacked\n  RequestTTY yes\n  LocalForward 127.0.0.1:1 127.0.0.1:1\n"
+    )
+    doc = snapshot_json(
+        run_envcheck("snapshot", "host", sshd.url(project), "--no-node", env=_ssh_env(sshd, config=config))
+    )
+    assert doc["runtimes"]["python"]["path"] == str(project / ".venv" / "bin" / "python")
