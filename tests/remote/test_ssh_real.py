@@ -293,3 +293,17 @@ def test_a_users_remote_command_and_forwardings_do_not_get_in_the_way(
         run_envcheck("snapshot", "host", sshd.url(project), "--no-node", env=_ssh_env(sshd, config=config))
     )
     assert doc["runtimes"]["python"]["path"] == str(project / ".venv" / "bin" / "python")
+
+
+def test_a_jump_host_from_the_users_config(sshd: SshServer, project: Path, tmp_path: Path) -> None:
+    """`ssh://behind/…` reaches the server through `ProxyJump jump`, both named only in the ssh config."""
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host behind\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n  ProxyJump jump\n"
+        f"Host jump\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n" + sshd.config.read_text()
+    )
+    logins = (sshd.dir / "sshd.log").read_text().count("Accepted publickey")
+    doc = snapshot_json(run_envcheck("snapshot", "host", f"ssh://behind{project}", env=_ssh_env(sshd, config=config)))
+    assert doc["source"]["ref"] == f"ssh://behind{project}"
+    assert doc["runtimes"]["python"]["path"] == str(project / ".venv" / "bin" / "python")
+    assert (sshd.dir / "sshd.log").read_text().count("Accepted publickey") == logins + 2  # the jump, then the server
