@@ -307,3 +307,21 @@ def test_a_jump_host_from_the_users_config(sshd: SshServer, project: Path, tmp_p
     assert doc["source"]["ref"] == f"ssh://behind{project}"
     assert doc["runtimes"]["python"]["path"] == str(project / ".venv" / "bin" / "python")
     assert (sshd.dir / "sshd.log").read_text().count("Accepted publickey") == logins + 2  # the jump, then the server
+
+
+def test_the_readme_demo_shape(sshd: SshServer, tmp_path: Path) -> None:
+    """README's `scan --against ssh://…`: the server's side is labelled with its URL, secrets only by name."""
+    import shutil
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "flask-legacy"
+    server_copy = tmp_path / "srv" / "app"
+    shutil.copytree(fixture, server_copy)
+    url = sshd.url(server_copy)
+    env = _ssh_env(sshd, DATABASE_URL="postgres://app:pw-value-123@db/app")
+    proc = run_envcheck("scan", str(fixture), "--against", url, "--select", "EC501", env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert (
+        f"EC501 [env-var-missing] DATABASE_URL is set on this host but not on host ({url}) (read at .env.example:3)"
+        in proc.stdout
+    )
+    assert "pw-value-123" not in proc.stdout + proc.stderr
