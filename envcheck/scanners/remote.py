@@ -45,8 +45,9 @@ from envcheck.secrets import is_safe_name
 from envcheck.snapshot import Declared, Package, Platform, Runtime, Snapshot, Source
 
 _HERE = Path(__file__).parent
-MAX_FILE = 4 * 1024 * 1024
-MAX_TOTAL = 64 * 1024 * 1024
+# The project scanner's own cap on a lock file; a large monorepo lock must not make the remote differ.
+MAX_FILE = 64 * 1024 * 1024
+MAX_TOTAL = 256 * 1024 * 1024
 
 
 def collector_program(params: Mapping[str, Any]) -> str:
