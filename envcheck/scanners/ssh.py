@@ -27,9 +27,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
+from typing import IO
 from urllib.parse import unquote
 
 from envcheck.errors import EnvcheckError
@@ -38,6 +40,8 @@ SCHEME = "ssh://"
 COMMAND_ENV = "ENVCHECK_SSH_COMMAND"
 # Exit status of the remote launcher when no interpreter is on the remote PATH.
 _NO_PYTHON = 97
+# The collector's answer is a few MiB; a project's files at most 256 MiB, base64-encoded.
+MAX_OUTPUT = 400 * 1024 * 1024
 _HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.%-]*$")
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 # Run by the remote login shell; POSIX sh so bash, dash, zsh and fish users alike get the same.
@@ -264,8 +268,12 @@ class SshSession:
 
     # -- commands
 
-    def run_python(self, program: str, *, timeout: float) -> tuple[str, str]:
-        """Pipe ``program`` to the remote ``python3 -I -B -``; its stdout and stderr."""
+    def run_python(self, program: str, *, timeout: float, limit: int = MAX_OUTPUT) -> tuple[str, str]:
+        """Pipe ``program`` to the remote ``python3 -I -B -``; its stdout and stderr.
+
+        A server is not trusted to stop talking: past ``limit`` bytes, or after
+        ``timeout`` seconds, the request is ended and reported as an error.
+        """
         argv = [
             *self._command("-o", "ControlMaster=no"),
             *self.target.destination(),
@@ -278,21 +286,37 @@ class SshSession:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
-        try:
-            out, err = proc.communicate(program.encode("utf-8"), timeout=timeout)
-        except subprocess.TimeoutExpired:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        overflow = threading.Event()
+        out: list[bytes] = []
+        err: list[bytes] = []
+        readers = [
+            threading.Thread(target=_drain, args=(proc.stdout, out, limit, overflow), daemon=True),
+            threading.Thread(target=_drain, args=(proc.stderr, err, 64 * 1024, None), daemon=True),
+            threading.Thread(target=_feed, args=(proc.stdin, program.encode("utf-8")), daemon=True),
+        ]
+        for thread in readers:
+            thread.start()
+        deadline = time.monotonic() + timeout
+        while proc.poll() is None and not overflow.is_set() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if proc.poll() is None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 proc.kill()
             # The mux client handed its pipes to the master: only ending the master closes them.
             self._stop_master(signal.SIGKILL)
-            proc.communicate()
+            proc.wait()
+            if overflow.is_set():
+                raise SshError(f"{self.target}: the remote side sent more than {limit} bytes; stopped reading")
             raise SshError(
                 f"{self.target}: the probe did not finish within {timeout:g}s "
                 "(raise the limit with ENVCHECK_PROBE_TIMEOUT=SECONDS)"
-            ) from None
-        stderr = err.decode("utf-8", "replace")
+            )
+        for thread in readers:
+            thread.join(5)
+        stderr = b"".join(err).decode("utf-8", "replace")
         if proc.returncode == _NO_PYTHON:
             raise SshError(
                 f"{self.target}: no python3 or python on the remote PATH; envcheck's probe needs Python 3.6+ there "
@@ -300,7 +324,33 @@ class SshSession:
             )
         if proc.returncode == 255:
             raise classify(self.target, 255, stderr)
-        return out.decode("utf-8", "replace"), stderr
+        if overflow.is_set():
+            raise SshError(f"{self.target}: the remote side sent more than {limit} bytes; stopped reading")
+        return b"".join(out).decode("utf-8", "replace"), stderr
+
+
+def _drain(stream: IO[bytes], sink: list[bytes], limit: int, overflow: threading.Event | None) -> None:
+    """Read ``stream`` to its end, keeping at most ``limit`` bytes (then flag it, or just drop the rest)."""
+    kept = 0
+    while True:
+        chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+        if not chunk:
+            return
+        if kept + len(chunk) > limit:
+            if overflow is not None:
+                overflow.set()
+                return
+            continue
+        kept += len(chunk)
+        sink.append(chunk)
+
+
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.close()
+    except (BrokenPipeError, OSError):
+        pass  # the remote side stopped reading; its exit status says why
 
 
 def _read(path: str) -> str:

@@ -325,3 +325,24 @@ def test_the_readme_demo_shape(sshd: SshServer, tmp_path: Path) -> None:
         in proc.stdout
     )
     assert "pw-value-123" not in proc.stdout + proc.stderr
+
+
+def test_a_server_that_never_stops_talking_is_cut_off(
+    sshd: SshServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envcheck.scanners.ssh import SshError, SshSession, parse_ssh_url
+
+    chatty = tmp_path / "chatty-bin"
+    chatty.mkdir()
+    (chatty / "python3").write_text("#!/bin/sh\nexec yes envcheck\n")
+    (chatty / "python3").chmod(0o755)
+    monkeypatch.setenv(
+        "ENVCHECK_SSH_COMMAND", sshd.ssh_command("-o", f"SetEnv=ENVCHECK_TEST_PATH={chatty}:/usr/bin:/bin")
+    )
+    started = time.monotonic()
+    with (
+        SshSession(parse_ssh_url(sshd.url()), timeout=20) as session,
+        pytest.raises(SshError, match="more than 1048576 bytes"),
+    ):
+        session.run_python("print(1)", timeout=20, limit=1 << 20)
+    assert time.monotonic() - started < 15
