@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     config, settings = load_settings(args, root)
     rules = load_rules(config.rules_dir)
     remote = bool(args.against) and args.against.startswith("ssh://")
+    if remote:
+        from envcheck.scanners.ssh import parse_ssh_url
+
+        parse_ssh_url(args.against)  # a malformed URL is reported before any scanning
     against = load_snapshot(args.against) if args.against and not remote else None
     with status("reading the project's files", quiet=args.quiet) as progress:
         project = scan_project(root)
