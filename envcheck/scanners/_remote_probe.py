@@ -654,9 +654,9 @@ def collect(params: Mapping[str, Any]) -> Dict[str, Any]:
     root = os.path.abspath(os.path.expanduser(root_raw))
     out = {"root": root}  # type: Dict[str, Any]
     if not os.path.isdir(root):
-        raise CollectorError(
-            "%s: no such directory" % root if not os.path.exists(root) else "%s: not a directory" % root
-        )
+        problem = "no such directory" if not os.path.exists(root) else "not a directory"
+        # The URL already names the path; an expanded `~` is worth saying.
+        raise CollectorError(problem + ("" if root == root_raw else " (%s)" % root))
     environ = dict(os.environ)
     child_env = {k: environ[k] for k in params.get("subprocess_env", ()) if k in environ}
     want = set(params.get("want", ()))
