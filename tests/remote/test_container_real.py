@@ -22,10 +22,10 @@ from remote_testutil import envcheck_env, one_line_error, run_envcheck, snapshot
 TOKEN = "tok-Q7x9LmP2vR8sK4wZ1nB6cD3fH5jT0yUe"
 
 
-@pytest.fixture
-def running(docker_engine: Any, python_standin: str) -> Iterator[Any]:
-    container = docker_engine.client.containers.run(
-        python_standin,
+def _start(docker_engine: Any, image: str) -> Any:
+    """``docker run -d -e APP_MODE=prod -e API_TOKEN=… -w /srv IMAGE python3 -c 'sleep'``."""
+    return docker_engine.client.containers.run(
+        image,
         ["python3", "-c", "import time; time.sleep(600)"],
         detach=True,
         name=f"remote-test-{uuid.uuid4().hex[:10]}",
@@ -33,6 +33,21 @@ def running(docker_engine: Any, python_standin: str) -> Iterator[Any]:
         working_dir="/srv",
         network_mode="none",
     )
+
+
+@pytest.fixture(scope="module")
+def running(docker_engine: Any, python_standin: str) -> Iterator[Any]:
+    """One container for the tests that only read it (each scan exports its image: the slow part)."""
+    container = _start(docker_engine, python_standin)
+    try:
+        yield container
+    finally:
+        container.remove(force=True)
+
+
+@pytest.fixture
+def stoppable(docker_engine: Any, python_standin: str) -> Iterator[Any]:
+    container = _start(docker_engine, python_standin)
     try:
         yield container
     finally:
@@ -101,9 +116,9 @@ def test_probe_execs_in_the_running_container_and_changes_nothing(running: Any) 
     assert running.status == "running"
 
 
-def test_probe_on_a_stopped_container_is_one_line(running: Any) -> None:
-    running.stop(timeout=1)
-    proc = run_envcheck("snapshot", "image", f"container:{running.name}", "--probe", env=envcheck_env())
+def test_probe_on_a_stopped_container_is_one_line(stoppable: Any) -> None:
+    stoppable.stop(timeout=1)
+    proc = run_envcheck("snapshot", "image", f"container:{stoppable.name}", "--probe", env=envcheck_env())
     assert "running container" in one_line_error(proc)
 
 
