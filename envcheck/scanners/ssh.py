@@ -182,6 +182,10 @@ class SshSession:
 
     def __enter__(self) -> SshSession:
         self._dir = tempfile.mkdtemp(prefix="envcheck-ssh-")
+        if len(self._socket) > 100:
+            # A unix socket path holds ~104 bytes; a deep $TMPDIR would leave ssh no room.
+            os.rmdir(self._dir)
+            self._dir = tempfile.mkdtemp(prefix="envcheck-ssh-", dir="/tmp")
         try:
             self._start_master()
         except BaseException:

@@ -346,3 +346,11 @@ def test_a_server_that_never_stops_talking_is_cut_off(
     ):
         session.run_python("print(1)", timeout=20, limit=1 << 20)
     assert time.monotonic() - started < 15
+
+
+def test_a_deep_tmpdir_does_not_break_the_master_socket(sshd: SshServer, project: Path, tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    proc = run_envcheck("snapshot", "host", sshd.url(project), "--no-node", env=_ssh_env(sshd, TMPDIR=str(deep)))
+    assert snapshot_json(proc)["runtimes"]["python"]["path"] == str(project / ".venv" / "bin" / "python")
+    assert os.listdir(deep) == []
