@@ -178,8 +178,9 @@ def _is_placeholder(value: str) -> bool:
 
 
 # `scheme://userinfo@` — userinfo is a token or user:password (pip redacts it the same
-# way); ssh's conventional `git@` names no one and stays.
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)(?!git@)[^/\s@]+@")
+# way); ssh's conventional `git@` names no one and stays, and neither is a bare login
+# name in an `ssh://user@host` URL a credential (ssh takes no secret in its URL).
+_URL_USERINFO = re.compile(r"(?i)\b(?<![a-z0-9+.-])(?!ssh://[^/\s:@]+@)([a-z][a-z0-9+.-]*://)(?!git@)[^/\s@]+@")
 
 
 def redact_url(url: str) -> str:

@@ -61,3 +61,14 @@ def split_ids(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(x.strip().upper() for x in value.split(",") if x.strip())
+
+
+def add_service_options(parser: argparse.ArgumentParser) -> None:
+    """``--pid``/``--unit``: the environment of a running service instead of the shell's (issue 16)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--pid", type=int, metavar="PID", help="take the environment from this running process (/proc/PID/environ)"
+    )
+    group.add_argument(
+        "--unit", metavar="NAME", help="take the environment from this systemd unit (Environment=, EnvironmentFiles=)"
+    )

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envcheck.commands._common import add_command, add_python_option, add_report_options
+from envcheck.commands._common import add_command, add_python_option, add_report_options, add_service_options
 from envcheck.commands.lint import add_baseline_options, finish, load_settings, main_manifest
 
 EXAMPLES = """\
@@ -15,6 +15,8 @@ EXAMPLES = """\
   envcheck scan --image myapp:1.4                 # … and vs the image, and host vs image
   envcheck scan --image docker-archive:app.tar --format sarif -o envcheck.sarif
   envcheck scan --against server.json             # vs a snapshot taken elsewhere
+  envcheck scan --against ssh://deploy@server/srv/app --unit app   # vs the server itself, over ssh
+  envcheck scan --image container:web             # vs a running container (its image + runtime env)
   envcheck scan --write-baseline .envcheck-baseline.json
 """
 
@@ -40,9 +42,14 @@ def register(sub: Any) -> None:
         metavar="HOST",
         help="allow plain HTTP for this registry (registry: images; loopback registries always may)",
     )
-    parser.add_argument("--against", metavar="SNAPSHOT.json", help="also compare with a stored snapshot")
+    parser.add_argument(
+        "--against",
+        metavar="SNAPSHOT.json",
+        help="also compare with a stored snapshot, or a host over ssh (ssh://[user@]host[:port][/path])",
+    )
     parser.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules on the host")
     add_python_option(parser)
+    add_service_options(parser)
     add_report_options(parser)
     add_baseline_options(parser, write=True)
     parser.set_defaults(func=run)
@@ -59,11 +66,29 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     config, settings = load_settings(args, root)
     rules = load_rules(config.rules_dir)
-    against = load_snapshot(args.against) if args.against else None
+    remote = bool(args.against) and args.against.startswith("ssh://")
+    if remote:
+        from envcheck.scanners.ssh import parse_ssh_url
+
+        parse_ssh_url(args.against)  # a malformed URL is reported before any scanning
+    against = load_snapshot(args.against) if args.against and not remote else None
     with status("reading the project's files", quiet=args.quiet) as progress:
         project = scan_project(root)
         progress.update("probing this machine's interpreter, packages and node_modules")
         host = scan_host(root, python=args.python, node=not args.no_node, env_allow=config.env_allow)
+        service = {"pid": args.pid, "unit": args.unit}
+        if remote:
+            from envcheck.scanners.remote import scan_remote_host
+
+            progress.update(f"probing {args.against} over ssh")
+            # The code deployed there is this project: its variables are the ones to ask for.
+            against = scan_remote_host(
+                args.against, node=not args.no_node, env_allow=config.env_allow, env_names=host.env, **service
+            )
+        elif args.pid is not None or args.unit:
+            from envcheck.scanners.service_env import with_service_env
+
+            host = with_service_env(host, env_allow=config.env_allow, **service)
         image = None
         if args.image:
             from envcheck.scanners.image import scan_image
@@ -90,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         host,
         image,
         against,
-        against_name=Path(args.against).name if args.against else None,
+        against_name=(args.against if remote else Path(args.against).name) if args.against else None,
         env_allow=settings.env_allow,
     )
     findings = evaluate(rules, contexts, settings, project)

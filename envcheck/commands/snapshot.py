@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envcheck.commands._common import add_command, add_python_option
+from envcheck.commands._common import add_command, add_python_option, add_service_options
 
 EXAMPLES = """\
   envcheck snapshot project .                      # what the project's files declare
   envcheck snapshot host . -o laptop.json          # this machine's interpreter, packages, env
+  envcheck snapshot host ssh://deploy@server/srv/app --unit app   # a server over ssh, its service's env
   envcheck snapshot image docker-archive:app.tar   # a saved image, read statically
   envcheck snapshot image myapp:1.4 --probe        # ask the engine, and run a sandboxed probe
 """
@@ -33,9 +34,12 @@ def register(sub: Any) -> None:
     project.set_defaults(func=run_project)
 
     host = kinds.add_parser("host", help="the project's interpreter, packages, node, env and platform on this machine")
-    host.add_argument("dir", nargs="?", default=".", help="project directory (default: .)")
+    host.add_argument(
+        "dir", nargs="?", default=".", help="project directory, or ssh://[user@]host[:port][/path] (default: .)"
+    )
     add_python_option(host)
     host.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules")
+    add_service_options(host)
     host.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
     _output(host)
     host.set_defaults(func=run_host)
@@ -44,7 +48,8 @@ def register(sub: Any) -> None:
         "image",
         help="what a built image contains, read statically",
         description="REF: docker-archive:PATH, oci-archive:PATH, oci:DIR, dir:ROOTFS, docker:NAME[:TAG], "
-        "registry:HOST/NAME[:TAG|@DIGEST]; a bare path or name is detected.",
+        "registry:HOST/NAME[:TAG|@DIGEST], container:NAME|ID (a container's image and its runtime config); "
+        "a bare path or name is detected.",
     )
     image.add_argument("ref", help="image reference")
     image.add_argument("--platform", help="os/arch[/variant] to pick from a multi-platform index")
@@ -87,9 +92,29 @@ def run_host(args: argparse.Namespace) -> int:
     from envcheck.progress import status
     from envcheck.scanners.host import scan_host
 
+    if args.dir.startswith("ssh://"):
+        from envcheck.scanners.remote import scan_remote_host
+
+        with status(f"probing {args.dir} over ssh"):
+            snap = scan_remote_host(
+                args.dir,
+                python=args.python,
+                node=not args.no_node,
+                env_allow=_env_allow(Path("."), args.config),
+                pid=args.pid,
+                unit=args.unit,
+            )
+        for note in snap.notes:
+            print(f"envcheck: {note}", file=sys.stderr)
+        return _emit(args, snap.to_json())
     root = Path(args.dir)
+    allow = _env_allow(root, args.config)
     with status("probing this machine's interpreter, packages and node_modules"):
-        snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=_env_allow(root, args.config))
+        snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=allow)
+    if args.pid is not None or args.unit:
+        from envcheck.scanners.service_env import with_service_env
+
+        snap = with_service_env(snap, pid=args.pid, unit=args.unit, env_allow=allow)
     for note in snap.notes:
         print(f"envcheck: {note}", file=sys.stderr)
     return _emit(args, snap.to_json())

@@ -57,6 +57,11 @@ def scan_image(
     insecure_registries: tuple[str, ...] = (),
 ) -> Snapshot:
     """Capture an image as a :class:`~envcheck.snapshot.Snapshot` (source.kind ``image``)."""
+    if ref.strip().startswith("container:"):
+        # A running container: its image read as here, its runtime config from the engine (issue 16).
+        from envcheck.scanners.container import scan_container
+
+        return scan_container(ref, platform=platform, probe=probe, env_allow=env_allow)
     parsed = parse_ref(ref)
     try:
         loaded = load_image(parsed, platform=platform, insecure_registries=insecure_registries)
