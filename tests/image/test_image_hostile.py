@@ -239,3 +239,33 @@ def test_corrupted_archives_only_raise_envcheck_error(tmp_path: Path, patch: byt
         scan_image(f"docker-archive:{path}")
     except EnvcheckError:
         pass
+
+
+def test_a_damaged_layer_is_named_by_its_digest_wherever_the_damage_falls() -> None:
+    """A flipped byte may break the gzip stream, a tar header or only file data:
+    whichever the walker meets first, a layer whose manifest names its digest is
+    reported as not matching it (the cause), not as whatever broke (a symptom)."""
+    import gzip
+    import hashlib
+    import io
+    import random
+    import tarfile as _tarfile
+
+    from envcheck.errors import ImageError
+    from envcheck.scanners.image.walker import walk_layer
+
+    rng = random.Random(7)
+    raw = io.BytesIO()
+    with _tarfile.open(fileobj=raw, mode="w") as tf:
+        for i in range(40):
+            body = rng.randbytes(rng.randrange(100, 20_000))
+            info = _tarfile.TarInfo(f"usr/lib/python3/dist-packages/f{i}.py")
+            info.size = len(body)
+            tf.addfile(info, io.BytesIO(body))
+    blob = gzip.compress(raw.getvalue(), mtime=0)
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    for position in range(20, len(blob) - 20, len(blob) // 25):
+        damaged = bytearray(blob)
+        damaged[position] ^= 0xFF
+        with pytest.raises(ImageError, match="digest mismatch"):
+            walk_layer(io.BytesIO(bytes(damaged)), "layer0", expected=digest)

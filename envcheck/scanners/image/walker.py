@@ -502,6 +502,33 @@ def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None)
     ``expected`` is the digest the manifest promises for the stored bytes.
     """
     stored = _Counting(blob, what=what)
+    try:
+        return _walk_layer(stored, what, expected)
+    except ImageError as err:
+        # A blob that does not parse may have been corrupted or tampered with;
+        # when the manifest names its digest, that is the truer diagnosis (and
+        # which error comes first otherwise depends on where the damage fell).
+        raise _digest_error(stored, what, expected) or err from None
+
+
+def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageError | None:
+    """The digest mismatch of a layer that failed to parse, or None when its bytes are the promised ones."""
+    if not expected:
+        return None
+    try:
+        while stored.read(1 << 20):
+            pass
+    except ImageError as err:
+        return err if "digest" in str(err) else None  # a registry stream checks its digest at the end
+    except (OSError, *_BAD_DATA):
+        return None
+    actual = stored.digest()
+    if actual == expected:
+        return None
+    return ImageError(f"layer {what}: digest mismatch (manifest says {expected}, content is {actual})")
+
+
+def _walk_layer(stored: _Counting, what: str, expected: str | None) -> LayerIndex:
     index = LayerIndex()
     bad = _BAD_DATA + _zstd_errors()
     try:
