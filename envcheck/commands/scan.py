@@ -15,6 +15,7 @@ EXAMPLES = """\
   envcheck scan --image myapp:1.4                 # … and vs the image, and host vs image
   envcheck scan --image docker-archive:app.tar --format sarif -o envcheck.sarif
   envcheck scan --against server.json             # vs a snapshot taken elsewhere
+  envcheck scan --against sbom:image.syft.json    # vs an SBOM (CycloneDX, SPDX, syft JSON)
   envcheck scan --write-baseline .envcheck-baseline.json
 """
 
@@ -40,7 +41,11 @@ def register(sub: Any) -> None:
         metavar="HOST",
         help="allow plain HTTP for this registry (registry: images; loopback registries always may)",
     )
-    parser.add_argument("--against", metavar="SNAPSHOT.json", help="also compare with a stored snapshot")
+    parser.add_argument(
+        "--against",
+        metavar="SNAPSHOT.json",
+        help="also compare with a stored snapshot (envcheck JSON, or an SBOM: sbom:PATH)",
+    )
     parser.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules on the host")
     add_python_option(parser)
     add_report_options(parser)
