@@ -25,7 +25,8 @@ VERSIONS: Final = ("1.4", "1.5", "1.6")
 # Components nest (an image's layers, a library's vendored parts); no real BOM
 # nests this deep, a hostile one can.
 MAX_DEPTH: Final = 64
-_RUNTIME_TYPES: Final = {"python": "platform", "node": "platform"}  # npm, yarn, pnpm: application
+# Interpreters are runtime environments ("platform"); npm, yarn and pnpm are tools ("application").
+INTERPRETERS: Final = frozenset({"python", "node"})
 
 
 # --------------------------------------------------------------------------- reading
@@ -153,7 +154,7 @@ def write(snap: Snapshot) -> str:
     for e in entries(snap):
         ctype = ComponentType.LIBRARY
         if e.kind == "runtime":
-            ctype = ComponentType.PLATFORM if _RUNTIME_TYPES.get(e.name) else ComponentType.APPLICATION
+            ctype = ComponentType.PLATFORM if e.name in INTERPRETERS else ComponentType.APPLICATION
         comp = CdxComponent(
             type=ctype,
             name=e.name,

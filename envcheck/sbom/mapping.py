@@ -101,6 +101,15 @@ def parse_purl(purl: str, where: str, path: str | None) -> PackageURL:
         raise SbomError(f"{where}: not a valid package URL", path=path) from None
 
 
+def _try_purl(purl: str) -> PackageURL | None:
+    from packageurl import PackageURL
+
+    try:
+        return PackageURL.from_string(purl)
+    except ValueError:
+        return None
+
+
 def package_purl(ecosystem: str, name: str, version: str) -> str:
     """``pkg:pypi/requests@2.31.0``, ``pkg:npm/%40types/node@20.1.0`` (the purl spec's encoding)."""
     from packageurl import PackageURL
@@ -275,11 +284,15 @@ def _walk(inv: Inventory, own: bool, kind: str, path: str | None) -> _Found:
             continue
         ptype = purl_type(c.purl)
         eco = _ecosystem(c, ptype)
-        purl = parse_purl(c.purl, f"component {i} ({c.name})", path) if c.purl and ptype else None
         if eco is None:
-            if purl is not None and ptype is not None:
-                _from_distribution(c, ptype, purl, found)
+            # Other ecosystems only hint at the platform: a purl envcheck cannot
+            # parse there is skipped, not fatal (one odd Go module must not make
+            # a whole image's SBOM unreadable). Python/npm purls are parsed strictly.
+            other = _try_purl(c.purl) if c.purl and ptype else None
+            if other is not None and ptype is not None:
+                _from_distribution(c, ptype, other, found)
             continue
+        purl = parse_purl(c.purl, f"component {i} ({c.name})", path) if c.purl and ptype else None
         version = c.version or (purl.version if purl else None)
         if not version:
             found.unversioned += 1

@@ -258,3 +258,20 @@ def test_documents_envcheck_cannot_read_say_why_in_one_line(doc: Any, says: str,
     with pytest.raises(EnvcheckError) as err:
         load_sbom(path)
     assert says in str(err.value) and str(err.value).startswith(path) and "\n" not in str(err.value)
+
+
+def test_an_unparseable_purl_of_another_ecosystem_is_skipped_not_fatal(tmp_path: Path) -> None:
+    comps = [
+        {"type": "library", "name": "weird", "version": "1", "purl": "pkg:golang/"},
+        {"type": "library", "name": "idna", "version": "3.4", "purl": "pkg:pypi/idna@3.4"},
+    ]
+    snap = load_sbom(_file(tmp_path, _cdx("1.6", comps)))
+    assert {p.name for p in snap.packages["python"]} == {"idna"}
+
+
+def test_the_runtime_knowledge_file_loads_and_covers_each_runtime() -> None:
+    from envcheck.sbom.mapping import knowledge
+
+    known = knowledge()
+    assert {r.what for r in known.runtimes} == {"python", "node", "libc"}
+    assert {t.what for t in known.tools} == {"npm", "yarn", "pnpm"}
