@@ -1,4 +1,4 @@
-"""CycloneDX JSON: envcheck's snapshots out (1.6, via cyclonedx-python-lib), any 1.4–1.6 BOM in.
+"""CycloneDX JSON: envcheck's snapshots out (1.6, via cyclonedx-python-lib), any 1.2–1.7 BOM in.
 
 Out: the snapshot's subject is ``metadata.component`` (``container`` for an
 image, ``platform`` for a host, ``application`` for a project); each package
@@ -21,7 +21,10 @@ from typing import Any, Final
 from envcheck.sbom.model import Component, Doc, Inventory, SbomError, SubjectKind
 from envcheck.snapshot import Snapshot
 
-VERSIONS: Final = ("1.4", "1.5", "1.6")
+# 1.4–1.6 is the contract (DESIGN.md); 1.2/1.3 (what many older plugins still
+# emit) and 1.7 carry components, purls and metadata in the same fields, so
+# they read the same way rather than being refused.
+VERSIONS: Final = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
 # Components nest (an image's layers, a library's vendored parts); no real BOM
 # nests this deep, a hostile one can.
 MAX_DEPTH: Final = 64
@@ -82,7 +85,7 @@ def read(data: Any, path: str | None) -> Inventory:
     doc = Doc(data, "", path)
     version = doc.opt_str("specVersion")
     if version not in VERSIONS:
-        raise SbomError(f"CycloneDX specVersion {version!r} is not supported (1.4–1.6)", path=path)
+        raise SbomError(f"CycloneDX specVersion {version!r} is not supported (1.2–1.7 JSON)", path=path)
     meta = doc.opt_obj("metadata") or Doc({}, "metadata", path)
     subject: SubjectKind | None = None
     subject_ref = None

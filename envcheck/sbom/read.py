@@ -20,7 +20,7 @@ from envcheck.snapshot import Snapshot
 # beyond this the JSON parse alone would take gigabytes of memory.
 MAX_BYTES: Final = 256 * 1024 * 1024
 PREFIX: Final = "sbom:"
-SUPPORTED: Final = "CycloneDX 1.4–1.6, SPDX 2.2/2.3 or syft JSON"
+SUPPORTED: Final = "CycloneDX 1.2–1.7, SPDX 2.2/2.3 or syft JSON"
 
 
 def load_json(path: str, *, limit: int = MAX_BYTES) -> Any:

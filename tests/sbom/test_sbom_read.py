@@ -58,10 +58,10 @@ CDX_COMPONENTS = [
 ]
 
 
-@pytest.mark.parametrize("version", ["1.4", "1.5", "1.6"])
+@pytest.mark.parametrize("version", ["1.3", "1.4", "1.5", "1.6"])
 def test_cyclonedx_versions_map_packages_runtimes_and_platform(version: str, tmp_path: Path) -> None:
     tools: Any = [{"vendor": "anchore", "name": "syft", "version": "1.0"}]
-    if version != "1.4":
+    if version in ("1.5", "1.6"):
         tools = {"components": [{"type": "application", "name": "syft", "version": "1.0"}]}
     doc = _cdx(
         version,
@@ -242,7 +242,7 @@ def test_a_json_file_that_is_an_sbom_is_detected_where_a_snapshot_is_expected(tm
 @pytest.mark.parametrize(
     ("doc", "says"),
     [
-        (_cdx("1.3", []), "specVersion '1.3' is not supported"),
+        (_cdx("1.1", []), "specVersion '1.1' is not supported"),
         (_cdx("2.0", []), "is not supported"),
         ({"spdxVersion": "SPDX-2.1", "packages": []}, "SPDX version 'SPDX-2.1' is not supported"),
         ({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}, "SPDX 3"),
