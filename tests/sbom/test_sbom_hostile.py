@@ -213,8 +213,11 @@ def snapshots(draw: st.DrawFn) -> Snapshot:
 def test_any_snapshot_written_and_read_back_keeps_its_packages(fmt: str, snap: Snapshot) -> None:
     back = to_snapshot(json.loads(render(snap, fmt)), "sbom.json")  # type: ignore[arg-type]
     for eco in ("python", "node"):
-        want = sorted((p.name, p.version, p.path, p.active) for p in snap.packages[eco])
-        assert sorted((p.name, p.version, p.path, p.active) for p in back.packages.get(eco, ())) == want
+        want = sorted((p.name, p.version, p.path or "", p.active) for p in snap.packages[eco])
+        assert sorted((p.name, p.version, p.path or "", p.active) for p in back.packages.get(eco, ())) == want
+        assert sum(p.path is None for p in back.packages.get(eco, ())) == sum(
+            p.path is None for p in snap.packages[eco]
+        )
 
 
 def test_the_size_cap_is_sane() -> None:
