@@ -311,7 +311,8 @@ def _walk(inv: Inventory, own: bool, kind: str, path: str | None) -> _Found:
                 )
             )
             continue
-        pkg_path = c.prop(P_PATH) if own else _package_dir(c.locations)
+        # envcheck:path survives where a store keeps component properties but not the document's.
+        pkg_path = c.prop(P_PATH) or _package_dir(c.locations)
         found.packages.setdefault(eco, []).append(
             Package(
                 name=name,
@@ -419,10 +420,14 @@ def to_snapshot(inv: Inventory, path: str | None) -> Snapshot:
         unknown = tuple(u for u in inv.props.get(P_UNKNOWN, ()) if u in (UNKNOWN_ENV, UNKNOWN_ACTIVE))
         env = {name: EnvVar(set=True) for name in inv.props.get(P_ENV, ())}
         notes.extend(n for n in inv.props.get(P_NOTE, ()))
+    elif inv.env is not None:
+        unknown = (UNKNOWN_ACTIVE,)
+        env = dict(inv.env)
+        notes.append("sbom: the active environment is not recorded in an SBOM; env from the image config it carries")
     else:
         unknown = (UNKNOWN_ENV, UNKNOWN_ACTIVE)
         notes.append("sbom: environment variables and the active environment are not recorded in an SBOM")
-    image: dict[str, Any] | None = None
+    image: dict[str, Any] | None = dict(inv.image) if inv.image else None
     if own:
         facts: dict[str, Any] = {k: inv.prop(P_IMAGE + k) for k in IMAGE_FACTS if inv.prop(P_IMAGE + k)}
         secret_env = list(inv.props.get(P_IMAGE + "secret_env", ()))

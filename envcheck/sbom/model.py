@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from envcheck.errors import EnvcheckError
+from envcheck.snapshot import EnvVar
 
 SubjectKind = Literal["host", "image", "project"]
 
@@ -70,6 +71,10 @@ class Inventory:
     distro: str | None = None
     arch: str | None = None
     props: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Only syft's JSON of an image carries the image config: its variables (values
+    # already filtered by envcheck.secrets) and facts. None means "not recorded".
+    env: Mapping[str, EnvVar] | None = None
+    image: Mapping[str, Any] | None = None
 
     def prop(self, name: str) -> str | None:
         values = self.props.get(name)

@@ -36,7 +36,17 @@ GOOD_SYFT: dict[str, Any] = {
             "locations": [{"path": "/n/ms/package.json"}],
         },
     ],
-    "source": {"type": "image", "name": "x", "metadata": {"tags": ["x:1"], "architecture": "amd64"}},
+    "source": {
+        "type": "image",
+        "name": "x",
+        "metadata": {
+            "tags": ["x:1"],
+            "architecture": "amd64",
+            "imageID": "sha256:" + "0" * 64,
+            # base64 of {"config": {"Env": ["APP_ENV=production"], "WorkingDir": "/app"}}
+            "config": "eyJjb25maWciOiB7IkVudiI6IFsiQVBQX0VOVj1wcm9kdWN0aW9uIl0sICJXb3JraW5nRGlyIjogIi9hcHAifX0=",
+        },
+    },
     "distro": {"id": "debian", "versionID": "12"},
     "descriptor": {"name": "syft", "version": "1.18.1"},
     "schema": {"version": "16.0.18"},

@@ -275,3 +275,29 @@ def test_the_runtime_knowledge_file_loads_and_covers_each_runtime() -> None:
     known = knowledge()
     assert {r.what for r in known.runtimes} == {"python", "node", "libc"}
     assert {t.what for t in known.tools} == {"npm", "yarn", "pnpm"}
+
+
+def _config(env: list[str]) -> str:
+    import base64
+
+    cfg = {"architecture": "amd64", "os": "linux", "config": {"Env": env, "User": "app", "WorkingDir": "/srv"}}
+    return base64.b64encode(json.dumps(cfg).encode()).decode()
+
+
+def test_syft_json_of_an_image_carries_its_config_env_names_and_safe_values_only(tmp_path: Path) -> None:
+    doc = _syft([])
+    doc["source"]["metadata"]["config"] = _config(["APP_ENV=production", "API_TOKEN=ghp_" + "a1B2c3D4e5" * 4, "TZ=UTC"])
+    snap = load_sbom(_file(tmp_path, doc))
+    assert snap.knows(UNKNOWN_ENV) and not snap.knows(UNKNOWN_ACTIVE)
+    assert {k: v.value for k, v in snap.env.items()} == {"APP_ENV": "production", "API_TOKEN": None, "TZ": "UTC"}
+    assert snap.image is not None
+    assert snap.image["secret_env"] == ["API_TOKEN"] and snap.image["user"] == "app" and snap.image["workdir"] == "/srv"
+    assert "ghp_" not in snap.to_json()
+
+
+@pytest.mark.parametrize("config", ["not base64!", "W10=", "e30" * 10])
+def test_a_broken_image_config_in_syft_json_is_refused(config: str, tmp_path: Path) -> None:
+    doc = _syft([])
+    doc["source"]["metadata"]["config"] = config
+    with pytest.raises(EnvcheckError, match=r"source\.metadata\.config"):
+        load_sbom(_file(tmp_path, doc))
