@@ -129,3 +129,16 @@ def test_a_plain_json_sbom_is_detected_by_diff(tmp_path: Path, capsys: pytest.Ca
     (tmp_path / "b.json").write_text(snap.to_json(), encoding="utf-8")
     assert main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_dockerfile_from_an_sbom_pins_its_interpreter(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "app"
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "flask-legacy", project)
+    sbom = tmp_path / "prod.cdx.json"
+    sbom.write_text(render(replace(image_snapshot(), image=None), "cyclonedx"), encoding="utf-8")
+    assert main(["dockerfile", str(project), "--from", f"sbom:{sbom}"]) == 0
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM python:3.11.2-" in dockerfile
+    assert "requests==2.28.2" in (project / "requirements.lock").read_text(encoding="utf-8")
