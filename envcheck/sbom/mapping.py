@@ -466,6 +466,7 @@ def document_properties(snap: Snapshot) -> list[tuple[str, str]]:
     # Names only: a value, even an allowed one, never leaves envcheck through an SBOM.
     props.extend((P_ENV, name) for name, var in sorted(snap.env.items()) if var.set)
     props.extend((P_UNKNOWN, u) for u in snap.unknown)
+    props.extend((P_NOTE, n) for n in snap.notes)  # what the scanner could not capture travels too
     if snap.image is not None:
         for k in IMAGE_FACTS:
             v = snap.image.get(k)

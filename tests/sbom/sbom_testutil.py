@@ -51,6 +51,7 @@ def image_snapshot() -> Snapshot:
             "PATH": EnvVar(set=True, value="/opt/venv/bin:/usr/bin"),
         },
         image={"user": "app", "workdir": "/app", "digest": "sha256:" + "ab" * 32, "secret_env": ["API_TOKEN"]},
+        notes=("python: patch level of /usr/bin/python3.11 unknown from static reading; --probe asks the interpreter",),
     )
 
 

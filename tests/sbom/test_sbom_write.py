@@ -111,6 +111,7 @@ def test_envcheck_reads_its_own_sbom_back_whole(fmt: str, tmp_path: Path) -> Non
     assert set(back.env) == set(snap.env) and all(v.set and v.value is None for v in back.env.values())
     assert back.unknown == ()
     assert back.image == snap.image
+    assert set(snap.notes) <= set(back.notes)
 
 
 @pytest.mark.parametrize("fmt", SBOM_FORMATS)
