@@ -24,7 +24,7 @@ from envcheck.checks import CHECKS, Context, Mode
 from envcheck.errors import ConfigError
 from envcheck.findings import SEVERITY_ORDER, Finding, Severity
 from envcheck.rules import Rule
-from envcheck.snapshot import Snapshot
+from envcheck.snapshot import UNKNOWN_ACTIVE, Snapshot
 
 FAIL_ON_DEFAULT = "error"
 
@@ -38,6 +38,27 @@ def label(snapshot: Snapshot, taken: Iterable[str] = (), name: str | None = None
     if base not in set(taken):
         return base
     return f"{base} ({name or snapshot.source.ref})"
+
+
+def comparable(left: Snapshot, right: Snapshot) -> tuple[Snapshot, Snapshot]:
+    """Both sides as drift rules should see them.
+
+    When one side cannot say which environment would run the project (an
+    SBOM lists the packages of every environment in an image), comparing
+    its everything with the other side's active environment would report the
+    other side's system site as missing.  Then both sides count every
+    environment they hold.
+    """
+    if left.knows(UNKNOWN_ACTIVE) and right.knows(UNKNOWN_ACTIVE):
+        return left, right
+    return _every_environment(left), _every_environment(right)
+
+
+def _every_environment(snap: Snapshot) -> Snapshot:
+    if all(p.active for pkgs in snap.packages.values() for p in pkgs):
+        return snap
+    packages = {eco: tuple(replace(p, active=True) for p in pkgs) for eco, pkgs in snap.packages.items()}
+    return replace(snap, packages=packages)
 
 
 def plan_lint(project: Snapshot) -> list[Context]:
@@ -75,12 +96,13 @@ def plan_scan(
         host_label = labelled[0][1]
         for snap, lbl in labelled[1:]:
             if snap.kind != "project":
+                left, right = comparable(host, snap)
                 contexts.append(
                     Context(
                         mode="pair",
                         project=project,
-                        left=host,
-                        right=snap,
+                        left=left,
+                        right=right,
                         left_label=host_label,
                         right_label=lbl,
                         env_allow=allow,
@@ -106,6 +128,7 @@ def plan_diff(
         contexts.append(Context(mode="target", project=project, right=snap, right_label=lbl, env_allow=allow))
     if len(captured) == 2:
         (left, ll), (right, rl) = captured
+        left, right = comparable(left, right)
         contexts.append(
             Context(mode="pair", project=None, left=left, right=right, left_label=ll, right_label=rl, env_allow=allow)
         )

@@ -29,6 +29,12 @@ SourceKind = Literal["host", "image", "project"]
 Ecosystem = Literal["python", "node"]
 _KINDS: tuple[str, ...] = ("host", "image", "project")
 
+# What a snapshot's source could not capture (``Snapshot.unknown``), so rules
+# say nothing instead of reading an empty value as "missing": an SBOM records
+# no environment variables and not which environment would run the project.
+UNKNOWN_ENV = "env"
+UNKNOWN_ACTIVE = "active"
+
 
 class SnapshotError(EnvcheckError):
     """A snapshot file is malformed or of another schema."""
@@ -556,10 +562,16 @@ class Snapshot:
     image: Mapping[str, Any] | None = None
     # Things the scanner could not capture, one line each (e.g. "node: not found").
     notes: tuple[str, ...] = ()
+    # Aspects the source cannot say anything about (UNKNOWN_ENV, UNKNOWN_ACTIVE).
+    unknown: tuple[str, ...] = ()
 
     @property
     def kind(self) -> SourceKind:
         return self.source.kind
+
+    def knows(self, aspect: str) -> bool:
+        """False when the source cannot say (``UNKNOWN_ENV``: an SBOM's env is not empty, it is unknown)."""
+        return aspect not in self.unknown
 
     def runtime(self, name: str) -> Runtime | None:
         return self.runtimes.get(name)
@@ -582,6 +594,7 @@ class Snapshot:
         if self.image is not None:
             d["image"] = dict(self.image)
         _opt(d, "notes", list(self.notes))
+        _opt(d, "unknown", list(self.unknown))
         return d
 
     def to_json(self) -> str:
@@ -627,6 +640,7 @@ class Snapshot:
             declared=Declared.from_reader(declared_r) if declared_r else None,
             image=image,
             notes=r.str_tuple("notes"),
+            unknown=r.str_tuple("unknown"),
         )
 
     @classmethod
@@ -641,9 +655,10 @@ class Snapshot:
 
 
 def load_snapshot(path: str) -> Snapshot:
-    from envcheck._io import read_text
+    """A stored snapshot: envcheck JSON, ``sbom:PATH``, or a JSON file that turns out to be an SBOM."""
+    from envcheck.stored import load_stored
 
-    return Snapshot.from_json(read_text(path), path=path)
+    return load_stored(path)
 
 
 def _package_key(p: Package) -> tuple[str, str, str]:

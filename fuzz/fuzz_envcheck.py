@@ -43,10 +43,14 @@ with atheris.instrument_imports(include=["envcheck"]):
         version_files,
         yarn_lock,
     )
+
+    # Imported lazily by envcheck itself; imported here so they are instrumented.
+    from envcheck.sbom import cyclonedx, mapping, read, spdx, syft  # noqa: F401
     from envcheck.scanners.image.detectors import detect
     from envcheck.scanners.image.sources import load_archive_stream
     from envcheck.scanners.image.walker import MergedView, walk_layer
     from envcheck.snapshot import Snapshot
+    from envcheck.stored import load_stored
 
 # A scratch directory on tmpfs where it exists: file-based parsers (includes,
 # name-dispatched formats) need a real file, written once per input.
@@ -124,6 +128,12 @@ def _layer(data: bytes) -> Any:
     return detect(view, {})
 
 
+def _sbom(data: bytes) -> Any:
+    # Through the file path a user's SBOM takes: size cap, JSON, format detection, reader, mapping.
+    path, _ = _file("sbom.json", data)
+    return load_stored(f"sbom:{path}")
+
+
 def _archive(data: bytes) -> Any:
     loaded = load_archive_stream(io.BytesIO(data), "fuzz.tar", None)
     return detect(MergedView(loaded.layers), loaded.config)
@@ -134,6 +144,7 @@ TARGETS: dict[str, Callable[[bytes], Any]] = {
     "node": _dispatch(NODE),
     "project": _dispatch(PROJECT),
     "snapshot": lambda d: Snapshot.from_json(_text(d)),
+    "sbom": _sbom,
     "layer": _layer,
     "archive": _archive,
 }

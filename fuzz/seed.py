@@ -113,6 +113,21 @@ def snapshot_seeds() -> Iterator[bytes]:
     yield json.dumps({"schema": "envcheck.snapshot/1", "source": {"kind": "host", "ref": "x"}}).encode()
 
 
+def sbom_seeds() -> Iterator[bytes]:
+    """envcheck's own CycloneDX and SPDX of each fixture's snapshot, and a small syft JSON."""
+    from envcheck.sbom import render
+
+    for snap in snapshot_seeds():
+        from envcheck.snapshot import Snapshot
+
+        for fmt in ("cyclonedx", "spdx"):
+            yield render(Snapshot.from_json(snap.decode()), fmt).encode()
+    artifact = {"type": "npm", "name": "ms", "version": "2.1.3", "purl": "pkg:npm/ms@2.1.3"}
+    yield json.dumps(
+        {"artifacts": [artifact], "descriptor": {"name": "syft"}, "schema": {"version": "16.0.18"}}
+    ).encode()
+
+
 def main(argv: list[str]) -> None:
     if len(argv) != 3:
         sys.exit(f"usage: {argv[0]} TARGET CORPUS_DIR")
@@ -124,6 +139,8 @@ def main(argv: list[str]) -> None:
         seeds = list(image_seeds(target))
     elif target == "snapshot":
         seeds = list(snapshot_seeds())
+    elif target == "sbom":
+        seeds = list(sbom_seeds())
     else:
         sys.exit(f"unknown target {target}")
     for seed in seeds:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.findings import Finding, Side
+from envcheck.snapshot import UNKNOWN_ENV
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
@@ -28,7 +29,7 @@ def _validate(params: Mapping[str, Any]) -> str | None:
 
 def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
     target = ctx.right
-    if target is None or target.kind not in rule.params["on"]:
+    if target is None or target.kind not in rule.params["on"] or not target.knows(UNKNOWN_ENV):
         return
     for name in rule.params["require"]:
         var = target.env.get(name)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.findings import Finding, Side
+from envcheck.snapshot import UNKNOWN_ENV
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
@@ -21,6 +22,8 @@ def _is_set(snapshot: Snapshot, name: str) -> bool:
 def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
     if ctx.left is None or ctx.right is None or ctx.declared is None:
         return
+    if not (ctx.left.knows(UNKNOWN_ENV) and ctx.right.knows(UNKNOWN_ENV)):
+        return  # an SBOM records no variables: "cannot say", not "unset"
     refs: dict[str, str] = {}
     for ref in ctx.declared.env_refs:
         refs.setdefault(ref.name, ref.source)

@@ -14,6 +14,7 @@ EXAMPLES = """\
   envcheck diff laptop.json image.json            # drift: versions, packages, env, platform
   envcheck diff project.json server.json          # declared vs what a server has installed
   envcheck diff laptop.json server.json --format json
+  envcheck diff sbom:prod.cdx.json sbom:staging.spdx.json   # CycloneDX / SPDX / syft JSON (docs/sbom.md)
 """
 
 
@@ -27,7 +28,9 @@ def register(sub: Any) -> None:
         "reference and B is compared with it.",
         examples=EXAMPLES,
     )
-    parser.add_argument("a", metavar="A.json", help="the reference snapshot (left)")
+    parser.add_argument(
+        "a", metavar="A.json", help="the reference snapshot (left): envcheck JSON, or an SBOM (sbom:PATH)"
+    )
     parser.add_argument("b", metavar="B.json", help="the snapshot compared with it (right)")
     add_report_options(parser)
     add_baseline_options(parser, write=False)

@@ -118,8 +118,8 @@ def _load_source(args: argparse.Namespace, root: Path) -> tuple[VersionSource, S
         allow = load_config(root, args.config).env_allow
         mode: VersionSource = "auto" if src == "auto" else "host"
         return mode, scan_host(root, python=args.python, node=not args.no_node, env_allow=allow)
-    if not Path(src).is_file():
-        raise EnvcheckError("--from expects host, lock or a snapshot JSON file", path=src)
+    if not Path(src.removeprefix("sbom:")).is_file():
+        raise EnvcheckError("--from expects host, lock or a snapshot JSON file (envcheck JSON or sbom:PATH)", path=src)
     return "snapshot", load_snapshot(src)
 
 

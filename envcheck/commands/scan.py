@@ -17,6 +17,7 @@ EXAMPLES = """\
   envcheck scan --against server.json             # vs a snapshot taken elsewhere
   envcheck scan --against ssh://deploy@server/srv/app --unit app   # vs the server itself, over ssh
   envcheck scan --image container:web             # vs a running container (its image + runtime env)
+  envcheck scan --against sbom:image.syft.json    # vs an SBOM (CycloneDX, SPDX, syft JSON)
   envcheck scan --write-baseline .envcheck-baseline.json
 """
 
@@ -45,7 +46,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--against",
         metavar="SNAPSHOT.json",
-        help="also compare with a stored snapshot, or a host over ssh (ssh://[user@]host[:port][/path])",
+        help="also compare with a stored snapshot (envcheck JSON, or an SBOM: sbom:PATH), "
+        "or a host over ssh (ssh://[user@]host[:port][/path])",
     )
     parser.add_argument("--no-node", action="store_true", help="do not look for node, npm or node_modules on the host")
     add_python_option(parser)

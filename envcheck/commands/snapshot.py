@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from envcheck.commands._common import add_command, add_python_option, add_service_options
+
+if TYPE_CHECKING:
+    from envcheck.snapshot import Snapshot
 
 EXAMPLES = """\
   envcheck snapshot project .                      # what the project's files declare
@@ -15,6 +18,7 @@ EXAMPLES = """\
   envcheck snapshot host ssh://deploy@server/srv/app --unit app   # a server over ssh, its service's env
   envcheck snapshot image docker-archive:app.tar   # a saved image, read statically
   envcheck snapshot image myapp:1.4 --probe        # ask the engine, and run a sandboxed probe
+  envcheck snapshot image myapp:1.4 --format cyclonedx -o myapp.cdx.json   # an SBOM (also: spdx)
 """
 
 
@@ -64,9 +68,18 @@ def register(sub: Any) -> None:
 
 def _output(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write JSON to FILE (atomically) instead of stdout")
+    parser.add_argument(
+        "--format",
+        choices=("envcheck", "cyclonedx", "spdx"),
+        default="envcheck",
+        help="envcheck.snapshot/1 JSON (default), CycloneDX 1.6 or SPDX 2.3 JSON (docs/sbom.md)",
+    )
 
 
-def _emit(args: argparse.Namespace, text: str) -> int:
+def _emit(args: argparse.Namespace, snap: Snapshot) -> int:
+    from envcheck.sbom import render
+
+    text = render(snap, args.format)
     if args.output:
         from envcheck._io import atomic_write
 
@@ -85,7 +98,7 @@ def _env_allow(root: Path, explicit: str | None) -> tuple[str, ...]:
 def run_project(args: argparse.Namespace) -> int:
     from envcheck.scanners.project import scan_project
 
-    return _emit(args, scan_project(Path(args.dir)).to_json())
+    return _emit(args, scan_project(Path(args.dir)))
 
 
 def run_host(args: argparse.Namespace) -> int:
@@ -117,7 +130,7 @@ def run_host(args: argparse.Namespace) -> int:
         snap = with_service_env(snap, pid=args.pid, unit=args.unit, env_allow=allow)
     for note in snap.notes:
         print(f"envcheck: {note}", file=sys.stderr)
-    return _emit(args, snap.to_json())
+    return _emit(args, snap)
 
 
 def run_image(args: argparse.Namespace) -> int:
@@ -132,4 +145,4 @@ def run_image(args: argparse.Namespace) -> int:
             env_allow=_env_allow(Path("."), args.config),
             insecure_registries=tuple(args.insecure_registry),
         )
-    return _emit(args, snap.to_json())
+    return _emit(args, snap)

@@ -181,6 +181,10 @@ def _runs(bed: Bed) -> Iterator[tuple[str, Ran, list[Path]]]:
     yield run(
         "snapshot image archive -o", "snapshot", "image", f"docker-archive:{bed.archive}", "-o", str(f), files=(f,)
     )
+    for sbom in ("cyclonedx", "spdx"):  # SBOMs carry variable names, never values
+        for kind, target in (("host", project), ("image", f"docker-archive:{bed.archive}")):
+            f = o("json")
+            yield run(f"snapshot {kind} {sbom}", "snapshot", kind, target, "--format", sbom, "-o", str(f), files=(f,))
     for fmt in FORMATS:
         common = ("--format", fmt, "--fail-on", "never")
         yield run(f"scan {fmt}", "scan", project, "--image", f"docker-archive:{bed.archive}", "-v", *common)
