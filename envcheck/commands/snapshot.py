@@ -119,7 +119,7 @@ def run_host(args: argparse.Namespace) -> int:
             )
         for note in snap.notes:
             print(f"envcheck: {note}", file=sys.stderr)
-        return _emit(args, snap.to_json())
+        return _emit(args, snap)
     root = Path(args.dir)
     allow = _env_allow(root, args.config)
     with status("probing this machine's interpreter, packages and node_modules"):
