@@ -253,6 +253,7 @@ def _merge_runtime(a: DeclaredRuntime | None, b: DeclaredRuntime | None) -> Decl
         requires_source=requires_source,
         version_files={**b.version_files, **a.version_files},
         package_manager=a.package_manager or b.package_manager,
+        version_lines={**b.version_lines, **a.version_lines},
     )
 
 
@@ -264,6 +265,7 @@ def _sorted_runtime(rt: DeclaredRuntime | None) -> DeclaredRuntime | None:
         requires_source=rt.requires_source,
         version_files={k: rt.version_files[k] for k in sorted(rt.version_files, key=source_key)},
         package_manager=rt.package_manager,
+        version_lines={k: rt.version_lines[k] for k in sorted(rt.version_lines)},
     )
 
 
