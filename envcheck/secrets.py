@@ -76,6 +76,8 @@ _URL_NAME = re.compile(r"(?:_URL|_URI|_ENDPOINT)$", re.IGNORECASE)
 # `GPG_KEYS`, `SIGNING_KEY_FINGERPRINT`): public by nature when the value has
 # that shape.
 _FINGERPRINT_NAME = re.compile(r"(?:^|_)(?:GPG|PGP)_?KEYS?(?:_|$)|FINGERPRINT", re.IGNORECASE)
+# Words that make a name a credential whatever else it says (`GPG_KEY_PASSPHRASE`).
+_CREDENTIAL_WORD = re.compile(r"SECRET|PASS|PWD|TOKEN|PRIVATE|CREDENTIAL", re.IGNORECASE)
 # Query parameters that carry credentials (`?token=`, `&sig=`, `X-Amz-Signature`).
 _SECRET_QUERY = re.compile(r"(?i)(?:^|[?&;])[\w.-]*(?:token|key|secret|sig|signature|password|passwd|pwd|auth)[\w.-]*=")
 
@@ -210,6 +212,8 @@ def public_by_shape(name: str, value: str) -> bool:
 
     if is_official_image_value(name, value):
         return True
+    if _CREDENTIAL_WORD.search(name):
+        return False
     if _FINGERPRINT_NAME.search(name) and is_fingerprint_list(value):
         return True
     return bool(_URL_NAME.search(name)) and is_public_url(value)
