@@ -85,9 +85,10 @@ def run_project(args: argparse.Namespace) -> int:
 
 def run_host(args: argparse.Namespace) -> int:
     from envcheck.progress import status
-    from envcheck.scanners.host import scan_host
+    from envcheck.scanners.host import require_interpreter, scan_host
 
     root = Path(args.dir)
+    require_interpreter(args.python)
     with status("probing this machine's interpreter, packages and node_modules"):
         snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=_env_allow(root, args.config))
     for note in snap.notes:

@@ -126,6 +126,38 @@ def parse_text(text: str, rel: str) -> Declared:
     )
 
 
+def copy_sources(text: str, rel: str) -> tuple[str, ...]:
+    """Paths ``COPY``/``ADD`` take from the build context (not ``--from`` stages, not URLs), as written.
+
+    The project scanner uses them to see what a root Dockerfile builds:
+    ``COPY backend/requirements.txt .`` makes ``backend/`` part of the project.
+    """
+    import json
+
+    out: list[str] = []
+    for ins in _instructions(text, rel):
+        if ins.keyword not in ("COPY", "ADD"):
+            continue
+        value = _DIRECTIVE.sub("", ins.value).strip()
+        words: list[str]
+        if value.startswith("["):
+            try:
+                loaded = json.loads(value)
+            except ValueError:
+                continue
+            words = [str(w) for w in loaded] if isinstance(loaded, list) else []
+        else:
+            words = value.split()
+        if any(w.startswith("--from") for w in words):
+            continue
+        args = [w for w in words if not w.startswith("--")]
+        for src in args[:-1]:
+            if "://" in src or src.startswith("git@"):
+                continue
+            out.append(src.removeprefix("./").rstrip("/") or ".")
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- structure
 
 
