@@ -28,6 +28,7 @@ BY_NAME: Mapping[str, str] = {
     # python manifests and locks
     "pyproject.toml": "pyproject",
     "setup.cfg": "setup_cfg",
+    "setup.py": "setup_py",
     "Pipfile": "pipfile",
     "Pipfile.lock": "pipfile_lock",
     "poetry.lock": "poetry_lock",
