@@ -21,6 +21,7 @@ nothing either: it is listed as read, and no requirement is invented.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -71,11 +72,11 @@ def parse_text(text: str, source_name: str = "setup.py") -> Declared:
     requires = keywords.get("python_requires")
     if requires is not None:
         try:
-            value = _string(requires, bindings)
+            spec: str | None = _string(requires, bindings)
         except CannotSay:
-            value = None
-        if value and value.strip():
-            python = _python_requires(value.strip(), rel, requires.lineno)
+            spec = None
+        if spec and spec.strip():
+            python = _python_requires(spec.strip(), rel, requires.lineno)
     return Declared(python=python, requirements=tuple(reqs), suppressions=scan_suppressions(text, rel), files=(rel,))
 
 
@@ -195,13 +196,9 @@ def _extras(node: ast.expr, bindings: Mapping[str, ast.expr], rel: str) -> list[
         for text, line in _strings(value, bindings):
             for req in _requirements(text, rel, line, f"optional:{name.strip()}"):
                 if marker.strip() and req.marker is None:
-                    req = Requirement(**{**_fields(req), "marker": marker.strip()})
+                    req = replace(req, marker=marker.strip())
                 out.append(req)
     return out
-
-
-def _fields(req: Requirement) -> dict[str, object]:
-    return {f: getattr(req, f) for f in req.__dataclass_fields__}
 
 
 def _python_requires(value: str, rel: str, line: int) -> DeclaredRuntime | None:
