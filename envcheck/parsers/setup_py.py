@@ -21,8 +21,8 @@ nothing either: it is listed as read, and no requirement is invented.
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from envcheck.parsers.requirements import parse_pep508, read_manifest, relpath, scan_suppressions, spec_str
