@@ -515,6 +515,8 @@ class Declared:
     dockerfile_vars: tuple[DockerfileVar, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
     files: tuple[str, ...] = ()  # every manifest/lock/version file read, relative to the project
+    # What a parser read but could not say ("Dockerfile:7: RUN … not a plain install; skipped").
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {}
@@ -530,6 +532,7 @@ class Declared:
         _opt(d, "dockerfile_vars", [x.to_dict() for x in self.dockerfile_vars])
         _opt(d, "suppressions", [x.to_dict() for x in self.suppressions])
         _opt(d, "files", list(self.files))
+        _opt(d, "notes", list(self.notes))
         return d
 
     @classmethod
@@ -551,6 +554,7 @@ class Declared:
             dockerfile_vars=tuple(DockerfileVar.from_reader(x) for x in items("dockerfile_vars")),
             suppressions=tuple(Suppression.from_reader(x) for x in items("suppressions")),
             files=r.str_tuple("files"),
+            notes=r.str_tuple("notes"),
         )
 
 

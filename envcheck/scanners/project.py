@@ -517,7 +517,9 @@ def merge(fragments: Iterable[Declared]) -> Declared:
     variables: dict[DockerfileVar, None] = {}
     suppressions: dict[Suppression, None] = {}
     files: set[str] = set()
+    notes: dict[str, None] = {}
     for d in fragments:
+        notes.update(dict.fromkeys(d.notes))
         python = _merge_runtime(python, d.python)
         node = _merge_runtime(node, d.node)
         for r in d.requirements:
@@ -543,4 +545,5 @@ def merge(fragments: Iterable[Declared]) -> Declared:
         dockerfile_vars=tuple(sorted(variables, key=lambda v: source_key(v.source))),
         suppressions=tuple(sorted(suppressions, key=lambda s: (source_key(s.source), s.rules))),
         files=tuple(sorted(files)),
+        notes=tuple(sorted(notes, key=lambda n: source_key(n.split(": ", 1)[0]))),
     )

@@ -56,6 +56,7 @@ def project_lines(project: Snapshot, found: Discovery | None) -> list[str]:
     if found is not None:
         lines.extend(f"project: {line}" for line in boundary_lines(found))
     lines.extend(f"project: {note}" for note in project.notes)
+    lines.extend(f"project: {note}" for note in (project.declared.notes if project.declared else ()))
     return lines
 
 
