@@ -72,3 +72,22 @@ def test_verbose_states_the_interpreter_its_kind_the_counts_and_the_files(
     # A global interpreter is called one.
     code, _, err = run(["scan", str(project), "--python", sys.base_prefix + "/bin/python3", "-v", "--no-node"], capsys)
     assert "global interpreter" in err
+
+
+def test_installer_tooling_pinned_in_requirements_is_not_missing_in_a_fresh_venv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The issue's case: `printf 'pip==23.0.1\\nsetuptools==66.1.1\\n' > requirements.txt` in a fresh venv."""
+    import json
+
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text("pip==23.0.1\nsetuptools==66.1.1\nwheel==0.38.4\n")
+    env = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env)
+    code, out, _ = run(
+        ["scan", str(project), "--python", str(env / "bin" / "python"), "--no-node", "--format", "json"], capsys
+    )
+    findings = json.loads(out)["findings"]
+    assert [f for f in findings if f["subject"] in ("pip", "setuptools", "wheel")] == []
+    assert code == 0
