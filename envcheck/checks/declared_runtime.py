@@ -53,9 +53,10 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
             continue
         severity = cast(Severity, overrides[level]) if level in overrides else None
         file = source.rsplit(":", 1)[0] if source.rsplit(":", 1)[-1].isdigit() else source
+        # The location carries the line; the message names the file as a user says it.
         yield finding(
             rule,
-            f"{source} declares {label} {version} but {label} is {have} {where(ctx.right_label)} ({level} version differs)",
+            f"{file} declares {label} {version} but {label} is {have} {where(ctx.right_label)} ({level} version differs)",
             subject=name,
             left=Side(source, version),
             right=Side(ctx.right_label, have),
