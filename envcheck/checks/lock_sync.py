@@ -125,6 +125,7 @@ def _relock(lock_name: str) -> str:
         "package-lock.json": "npm install, then commit the lock",
         "yarn.lock": "yarn install",
         "pnpm-lock.yaml": "pnpm install",
+        "bun.lock": "bun install",
     }.get(lock_name, "re-run the package manager's lock command")
 
 
@@ -184,6 +185,7 @@ CHECK = Check(
                 "npm-shrinkwrap.json": "package.json",
                 "yarn.lock": "package.json",
                 "pnpm-lock.yaml": "package.json",
+                "bun.lock": "package.json",
             },
             help="lock file name -> the manifest beside it that it must agree with",
         ),

@@ -41,6 +41,7 @@ BY_NAME: Mapping[str, str] = {
     "npm-shrinkwrap.json": "package_lock",
     "yarn.lock": "yarn_lock",
     "pnpm-lock.yaml": "pnpm_lock",
+    "bun.lock": "bun_lock",
     # interpreter version files
     ".python-version": "version_files",
     "runtime.txt": "version_files",
