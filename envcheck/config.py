@@ -12,6 +12,9 @@ Keys (kebab-case, as in ruff and pre-commit configs)::
     EC401 = "error"
     [per-path-ignores]                 # glob -> rule ids
     "legacy/*" = ["EC401"]
+    include = ["deploy/requirements.txt"]  # paths beyond the project boundary that belong to it
+    exclude = ["legacy", "**/old/*.txt"]   # paths inside it that do not
+    allow-empty = true                 # no project files here is intended, not a mistake
 """
 
 from __future__ import annotations
@@ -27,7 +30,19 @@ from envcheck.errors import ConfigError
 
 SEVERITIES = ("error", "warning", "info")
 FAIL_ON = ("error", "warning", "info", "never")
-_KNOWN = {"select", "ignore", "fail-on", "rules-dir", "env-allow", "baseline", "severity", "per-path-ignores"}
+_KNOWN = {
+    "select",
+    "ignore",
+    "fail-on",
+    "rules-dir",
+    "env-allow",
+    "baseline",
+    "severity",
+    "per-path-ignores",
+    "include",
+    "exclude",
+    "allow-empty",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +55,10 @@ class Config:
     baseline: Path | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
     per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The project boundary (docs/configuration.md): globs relative to the project root.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    allow_empty: bool = False
     path: str | None = None  # where it was read from, for messages
 
 
@@ -105,6 +124,18 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(env_allow, list) or not all(isinstance(v, str) for v in env_allow):
         raise ConfigError("env-allow: expected a list of variable names", path=where)
 
+    def globs(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f"{key}: expected a list of paths or globs relative to the project", path=where)
+        return tuple(v.strip() for v in value)
+
+    allow_empty = table.get("allow-empty", False)
+    if not isinstance(allow_empty, bool):
+        raise ConfigError("allow-empty: expected true or false", path=where)
+
     def rel(key: str) -> Path | None:
         value = table.get(key)
         if value is None:
@@ -122,5 +153,8 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
         baseline=rel("baseline"),
         severity=severity,
         per_path_ignores=ppi,
+        include=globs("include"),
+        exclude=globs("exclude"),
+        allow_empty=allow_empty,
         path=where,
     )

@@ -24,7 +24,7 @@ from envcheck.checks import CHECKS, Context, Mode
 from envcheck.errors import ConfigError
 from envcheck.findings import SEVERITY_ORDER, Finding, Severity
 from envcheck.rules import Rule
-from envcheck.snapshot import UNKNOWN_ACTIVE, Snapshot
+from envcheck.snapshot import UNKNOWN_ACTIVE, Snapshot, Source
 
 FAIL_ON_DEFAULT = "error"
 
@@ -111,6 +111,26 @@ def plan_scan(
     return contexts
 
 
+def diff_project(a: Snapshot, b: Snapshot) -> Snapshot | None:
+    """The snapshot whose declarations describe the project in ``diff A B``.
+
+    A project snapshot when one side is one; otherwise the declarations a
+    host snapshot captured in the project's directory carries (``snapshot
+    host`` records them): ``diff host.json image.json`` then judges the pair
+    exactly as ``scan --image`` judged it on that machine.
+    """
+    project = next((s for s in (a, b) if s.kind == "project"), None)
+    if project is not None:
+        return project
+    carrier = next((s for s in (a, b) if s.kind == "host" and s.declared is not None), None)
+    if carrier is None:
+        return None
+    return Snapshot(
+        source=Source(kind="project", ref=carrier.source.ref, captured_at=carrier.source.captured_at),
+        declared=carrier.declared,
+    )
+
+
 def plan_diff(
     a: Snapshot, b: Snapshot, *, names: tuple[str, str] | None = None, env_allow: Sequence[str] = ()
 ) -> list[Context]:
@@ -119,7 +139,7 @@ def plan_diff(
     na, nb = names if names else (a.source.ref, b.source.ref)
     # Two snapshots of one kind are told apart by name: "host (laptop.json)" vs "host (server.json)".
     la, lb = (f"{a.kind} ({na})", f"{b.kind} ({nb})") if a.kind == b.kind else (a.kind, b.kind)
-    project = next((s for s in (a, b) if s.kind == "project"), None)
+    project = diff_project(a, b)
     contexts: list[Context] = []
     if project is not None:
         contexts.append(Context(mode="static", project=project, env_allow=allow))
@@ -130,7 +150,9 @@ def plan_diff(
         (left, ll), (right, rl) = captured
         left, right = comparable(left, right)
         contexts.append(
-            Context(mode="pair", project=None, left=left, right=right, left_label=ll, right_label=rl, env_allow=allow)
+            Context(
+                mode="pair", project=project, left=left, right=right, left_label=ll, right_label=rl, env_allow=allow
+            )
         )
     return contexts
 

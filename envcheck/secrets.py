@@ -61,9 +61,25 @@ SAFE_PATTERNS: tuple[str, ...] = (
 # A name containing one of these is never safe, whatever pattern it matches
 # (`SECRET_KEY_PATH` is fine to know about, its value still is not shown).
 _SENSITIVE_NAME = re.compile(
-    r"SECRET|PASSW|PASSWD|PWD_|TOKEN|APIKEY|API_KEY|PRIVATE|CREDENTIAL|AUTH|SESSION|COOKIE|SIGNING|_KEY$|^KEY$|DSN|DATABASE_URL|_URI$|_URL$",
+    r"SECRET|PASSW|PASSWD|PWD_|TOKEN|APIKEY|API_KEY|PRIVATE|CREDENTIAL|AUTH|SESSION|COOKIE|SIGNING|DSN|DATABASE_URL"
+    # A key as a word of the name: `_KEY`, `KEY_`, and the abbreviations
+    # (`STRIPE_SKEY`, `APP_PKEY`, `SIGNKEY`) people use for the same thing.
+    r"|(?:^|_)(?:S|P|SIGN|ENC|MASTER|ACCESS|LICENSE|CLIENT)?KEYS?(?:_|$)"
+    r"|_URI$|_URL$",
     re.IGNORECASE,
 )
+# Names whose value is a URL: sensitive only when the URL carries credentials
+# (`BASE_URL=https://api.example.com` is configuration; a password or token in
+# it is not).
+_URL_NAME = re.compile(r"(?:_URL|_URI|_ENDPOINT)$", re.IGNORECASE)
+# Names whose value is an OpenPGP key id or fingerprint (`GPG_KEY`, php's
+# `GPG_KEYS`, `SIGNING_KEY_FINGERPRINT`): public by nature when the value has
+# that shape.
+_FINGERPRINT_NAME = re.compile(r"(?:^|_)(?:GPG|PGP)_?KEYS?(?:_|$)|FINGERPRINT", re.IGNORECASE)
+# Words that make a name a credential whatever else it says (`GPG_KEY_PASSPHRASE`).
+_CREDENTIAL_WORD = re.compile(r"SECRET|PASS|PWD|TOKEN|PRIVATE|CREDENTIAL", re.IGNORECASE)
+# Query parameters that carry credentials (`?token=`, `&sig=`, `X-Amz-Signature`).
+_SECRET_QUERY = re.compile(r"(?i)(?:^|[?&;])[\w.-]*(?:token|key|secret|sig|signature|password|passwd|pwd|auth)[\w.-]*=")
 
 # Value shapes that are credentials whatever the variable is called.
 _SECRET_VALUE = re.compile(
@@ -153,8 +169,54 @@ def is_safe_name(name: str, allow: Iterable[str] = ()) -> bool:
 
 
 def keep_value(name: str, value: str, allow: Iterable[str] = ()) -> bool:
-    """May this variable's value be stored in a snapshot or printed?"""
-    return is_safe_name(name, allow) and not looks_secret_value(value)
+    """May this variable's value be stored in a snapshot or printed?
+
+    Besides the allow-list and safe patterns, an official base image's own
+    variable whose value has the shape the image gives it (``PYTHON_VERSION``,
+    ``GPG_KEY``'s fingerprint, ``PYTHON_GET_PIP_URL``) is public knowledge.
+    """
+    if looks_secret_value(value):
+        return False
+    from envcheck.known_env import is_official_image_value
+
+    return is_safe_name(name, allow) or is_official_image_value(name, value)
+
+
+def is_public_url(value: str) -> bool:
+    """A URL with no credentials: no ``user:password@``, no token-like query parameter or path segment.
+
+    Download locations (``PYTHON_GET_PIP_URL``), API bases (``BASE_URL``) and
+    service addresses are configuration. A Slack webhook or a presigned URL
+    hides its credential in the path or query, so every segment must also
+    fail the credential-shape test.
+    """
+    v = value.strip()
+    m = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#\s]*)([^\s]*)$", v, re.IGNORECASE)
+    if m is None or "@" in m.group(2):
+        return False
+    rest = m.group(3)
+    if _SECRET_QUERY.search(rest.partition("?")[2]):
+        return False
+    return not any(looks_secret_value(part) for part in re.split(r"[/?&=#;]", rest) if part)
+
+
+def public_by_shape(name: str, value: str) -> bool:
+    """Values that are public by nature although the name sounds sensitive.
+
+    An official base image's own variable with the value shape it has there
+    (``GPG_KEY`` = the release manager's fingerprint), an OpenPGP fingerprint
+    under a fingerprint name, and a credential-free URL under a URL name.
+    A value that itself looks like a credential never gets here.
+    """
+    from envcheck.known_env import is_fingerprint_list, is_official_image_value
+
+    if is_official_image_value(name, value):
+        return True
+    if _CREDENTIAL_WORD.search(name):
+        return False
+    if _FINGERPRINT_NAME.search(name) and is_fingerprint_list(value):
+        return True
+    return bool(_URL_NAME.search(name)) and is_public_url(value)
 
 
 def looks_secret(name: str, value: str) -> bool:
@@ -164,6 +226,8 @@ def looks_secret(name: str, value: str) -> bool:
         return False
     if looks_secret_value(value):
         return True
+    if public_by_shape(name, value):
+        return False
     return is_sensitive_name(name) and not _is_placeholder(value)
 
 

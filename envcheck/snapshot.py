@@ -239,12 +239,21 @@ class DeclaredRuntime:
     requires_source: str | None = None
     version_files: Mapping[str, str] = field(default_factory=dict)
     package_manager: str | None = None  # package.json "packageManager", e.g. "pnpm@8.11.0"
+    # The line of a version file that names the version ({"runtime.txt": 1}), so
+    # a finding can point at it; keys already written "path:line" need none.
+    version_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def version_source(self, key: str) -> str:
+        """``Pipfile`` → ``Pipfile:14`` when the parser recorded the line."""
+        line = self.version_lines.get(key)
+        return f"{key}:{line}" if line else key
 
     def to_dict(self, requires_key: str) -> dict[str, Any]:
         d: dict[str, Any] = {}
         _opt(d, requires_key, self.requires)
         _opt(d, "requires_source", self.requires_source)
         _opt(d, "version_files", dict(self.version_files))
+        _opt(d, "version_lines", dict(self.version_lines))
         _opt(d, "package_manager", self.package_manager)
         return d
 
@@ -255,6 +264,7 @@ class DeclaredRuntime:
             requires_source=r.opt_str("requires_source"),
             version_files=r.str_map("version_files"),
             package_manager=r.opt_str("package_manager"),
+            version_lines=_int_map(r, "version_lines"),
         )
 
 
@@ -511,6 +521,8 @@ class Declared:
     dockerfile_vars: tuple[DockerfileVar, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
     files: tuple[str, ...] = ()  # every manifest/lock/version file read, relative to the project
+    # What a parser read but could not say ("Dockerfile:7: RUN … not a plain install; skipped").
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {}
@@ -526,6 +538,7 @@ class Declared:
         _opt(d, "dockerfile_vars", [x.to_dict() for x in self.dockerfile_vars])
         _opt(d, "suppressions", [x.to_dict() for x in self.suppressions])
         _opt(d, "files", list(self.files))
+        _opt(d, "notes", list(self.notes))
         return d
 
     @classmethod
@@ -547,6 +560,7 @@ class Declared:
             dockerfile_vars=tuple(DockerfileVar.from_reader(x) for x in items("dockerfile_vars")),
             suppressions=tuple(Suppression.from_reader(x) for x in items("suppressions")),
             files=r.str_tuple("files"),
+            notes=r.str_tuple("notes"),
         )
 
 
@@ -663,6 +677,13 @@ def load_snapshot(path: str) -> Snapshot:
 
 def _package_key(p: Package) -> tuple[str, str, str]:
     return (p.name, p.path or "", p.version)
+
+
+def _int_map(r: _Reader, key: str) -> dict[str, int]:
+    v = r.data.get(key, {})
+    if not isinstance(v, dict) or not all(isinstance(k, str) and type(x) is int for k, x in v.items()):
+        raise SnapshotError(f"{r.where}.{key}: expected an object of line numbers", path=r.path)
+    return dict(v)
 
 
 def _ecosystem(r: _Reader) -> Ecosystem:

@@ -13,6 +13,7 @@ from typing import Final
 
 from envcheck.checks import (
     base_image,
+    declared_runtime,
     dockerfile_install,
     env_policy,
     env_presence,
@@ -40,6 +41,7 @@ CHECKS: Final[Mapping[str, Check]] = {
     "runtime-requires": runtime_requires.CHECK,
     "lock-sync": lock_sync.CHECK,
     "version-files": version_files.CHECK,
+    "declared-runtime": declared_runtime.CHECK,
     "unpinned-requirement": unpinned_requirement.CHECK,
     "base-image": base_image.CHECK,
     "dockerfile-install": dockerfile_install.CHECK,

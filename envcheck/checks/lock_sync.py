@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
+    IGNORE_PARAM,
     Check,
     Context,
     Param,
@@ -124,6 +125,7 @@ def _relock(lock_name: str) -> str:
         "package-lock.json": "npm install, then commit the lock",
         "yarn.lock": "yarn install",
         "pnpm-lock.yaml": "pnpm install",
+        "bun.lock": "bun install",
     }.get(lock_name, "re-run the package manager's lock command")
 
 
@@ -131,7 +133,8 @@ def _target(rule: Rule, ctx: Context) -> Iterator[Finding]:
     assert ctx.declared is not None and ctx.right is not None
     for lock_file, entries in sorted(_by_lock_file(ctx.declared.locks).items()):
         eco = entries[0].ecosystem
-        installed = installed_versions(ctx.right, eco)
+        # Installer tooling a lock names is compared nowhere (EC201-EC203 skip it too).
+        installed = installed_versions(ctx.right, eco, rule.params.get("ignore") or () if eco == "python" else ())
         locked: dict[str, list[LockedPackage]] = {}
         for e in entries:
             if e.path and e.path.count("node_modules/") > 1:
@@ -182,9 +185,11 @@ CHECK = Check(
                 "npm-shrinkwrap.json": "package.json",
                 "yarn.lock": "package.json",
                 "pnpm-lock.yaml": "package.json",
+                "bun.lock": "package.json",
             },
             help="lock file name -> the manifest beside it that it must agree with",
         ),
+        "ignore": IGNORE_PARAM,
     },
     doc="Lock file against its manifest (static) and against what is installed (target).",
 )

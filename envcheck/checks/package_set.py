@@ -97,12 +97,16 @@ def _target(rule: Rule, ctx: Context, eco: str) -> Iterator[Finding]:
         # A snapshot that captured no packages of this ecosystem says nothing about them.
         return
     installed = installed_versions(ctx.right, eco, _ignored(rule))
+    # Installer tooling a requirements file names (pip, setuptools, wheel) is
+    # not compared here either, exactly as in the pair comparison: `scan`
+    # and `diff` of the same snapshots must agree.
+    skip = {canonical(eco, n) for n in _ignored(rule)}
     seen: set[str] = set()
     for req in ctx.declared.requirements:
         if req.ecosystem != eco or req.group is not None or is_local_requirement(req):
             continue
         name = canonical(eco, req.name)
-        if name in installed or name in seen or not marker_applies(req.marker, ctx.right):
+        if name in skip or name in installed or name in seen or not marker_applies(req.marker, ctx.right):
             continue
         seen.add(name)
         yield finding(

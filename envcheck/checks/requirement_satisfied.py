@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
+    IGNORE_PARAM,
     Check,
     Context,
     Param,
@@ -33,9 +34,12 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
         return
     ecosystems = rule.params["ecosystems"]
     seen: set[tuple[str, str]] = set()
+    ignored = {canonical("python", str(n)) for n in rule.params.get("ignore") or ()}
     for req in ctx.declared.requirements:
         if req.ecosystem not in ecosystems or not req.specifier.strip() or is_local_requirement(req):
             continue
+        if req.ecosystem == "python" and canonical("python", req.name) in ignored:
+            continue  # installer tooling: each environment carries its own (EC201-EC203 skip it too)
         if req.ecosystem == "python" and not marker_applies(req.marker, ctx.right):
             continue
         installed = installed_versions(ctx.right, req.ecosystem).get(canonical(req.ecosystem, req.name))
@@ -71,6 +75,7 @@ CHECK = Check(
     modes=("target",),
     params={
         "ecosystems": Param("str-list", default=["python", "node"], choices=("python", "node")),
+        "ignore": IGNORE_PARAM,
     },
     doc="Declared requirements against the versions installed on the target.",
 )

@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from envcheck.engine import evaluate, plan_diff
+    from envcheck.engine import diff_project, evaluate, plan_diff
     from envcheck.rules import load_rules
     from envcheck.snapshot import load_snapshot
 
@@ -46,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules(config.rules_dir)
     a, b = load_snapshot(args.a), load_snapshot(args.b)
     contexts = plan_diff(a, b, names=(Path(args.a).name, Path(args.b).name), env_allow=settings.env_allow)
-    project = next((s for s in (a, b) if s.kind == "project"), None)
+    project = diff_project(a, b)
     findings = evaluate(rules, contexts, settings, project)
     return finish(args, findings, rules, settings)

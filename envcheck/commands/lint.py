@@ -155,7 +155,8 @@ def only_in(findings: Sequence[Finding], files: Sequence[Path], root: Path) -> l
 def run(args: argparse.Namespace) -> int:
     from envcheck.engine import evaluate, plan_lint, rules_for_modes
     from envcheck.rules import load_rules
-    from envcheck.scanners.project import scan_project
+    from envcheck.scanners.project import read_project
+    from envcheck.scanners.summary import project_lines, require_something
 
     root = Path(".")
     files: list[Path] | None = [Path(f) for f in args.files] if args.files else None
@@ -166,10 +167,12 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules(config.rules_dir)
     static = rules_for_modes(rules, ["static"])
     # Static rules never look at which variables the code reads.
-    project = scan_project(root, with_companions(files) if files else None, env_refs=False)
+    project, found = read_project(root, with_companions(files) if files else None, env_refs=False)
+    if files is None:
+        require_something(root, project, found, allow_empty=config.allow_empty)
     if args.verbose:
-        for note in project.notes:
-            print(f"envcheck: {note}", file=sys.stderr)
+        for line in project_lines(project, found if files is None else None):
+            print(f"envcheck: {line}", file=sys.stderr)
     findings = evaluate(static, plan_lint(project), settings, project)
     if files:
         findings = only_in(findings, files, root)

@@ -61,13 +61,15 @@ def run(args: argparse.Namespace) -> int:
     from envcheck.engine import evaluate, plan_scan
     from envcheck.progress import status
     from envcheck.rules import load_rules
-    from envcheck.scanners.host import OWN_ENVIRONMENT, scan_host
-    from envcheck.scanners.project import scan_project
+    from envcheck.scanners.host import OWN_ENVIRONMENT, require_interpreter, scan_host
+    from envcheck.scanners.project import read_project
+    from envcheck.scanners.summary import require_something, verbose_lines
     from envcheck.snapshot import load_snapshot
 
     root = Path(args.dir)
     config, settings = load_settings(args, root)
     rules = load_rules(config.rules_dir)
+    require_interpreter(args.python)
     remote = bool(args.against) and args.against.startswith("ssh://")
     if remote:
         from envcheck.scanners.ssh import parse_ssh_url
@@ -75,7 +77,10 @@ def run(args: argparse.Namespace) -> int:
         parse_ssh_url(args.against)  # a malformed URL is reported before any scanning
     against = load_snapshot(args.against) if args.against and not remote else None
     with status("reading the project's files", quiet=args.quiet) as progress:
-        project = scan_project(root)
+        project, found = read_project(root)
+        if not args.image and not args.against:
+            # Only the project and this machine: with no project, there is nothing to compare.
+            require_something(root, project, found, allow_empty=config.allow_empty)
         progress.update("probing this machine's interpreter, packages and node_modules")
         host = scan_host(root, python=args.python, node=not args.no_node, env_allow=config.env_allow)
         service = {"pid": args.pid, "unit": args.unit}
@@ -109,9 +114,9 @@ def run(args: argparse.Namespace) -> int:
         if note.startswith(OWN_ENVIRONMENT) and not args.verbose:
             print(f"envcheck: warning: {note}", file=sys.stderr)
     if args.verbose:
-        for snap in (project, host, image, against):
-            for note in snap.notes if snap else ():
-                print(f"envcheck: {snap.kind if snap else ''}: {note}", file=sys.stderr)
+        sides = [(label, snap) for label, snap in (("host", host), ("image", image), ("against", against)) if snap]
+        for line in verbose_lines(project, found, sides):
+            print(f"envcheck: {line}", file=sys.stderr)
     contexts = plan_scan(
         project,
         host,

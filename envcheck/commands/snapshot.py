@@ -103,7 +103,7 @@ def run_project(args: argparse.Namespace) -> int:
 
 def run_host(args: argparse.Namespace) -> int:
     from envcheck.progress import status
-    from envcheck.scanners.host import scan_host
+    from envcheck.scanners.host import require_interpreter, scan_host
 
     if args.dir.startswith("ssh://"):
         from envcheck.scanners.remote import scan_remote_host
@@ -121,6 +121,7 @@ def run_host(args: argparse.Namespace) -> int:
             print(f"envcheck: {note}", file=sys.stderr)
         return _emit(args, snap)
     root = Path(args.dir)
+    require_interpreter(args.python)
     allow = _env_allow(root, args.config)
     with status("probing this machine's interpreter, packages and node_modules"):
         snap = scan_host(root, python=args.python, node=not args.no_node, env_allow=allow)

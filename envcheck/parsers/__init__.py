@@ -28,6 +28,7 @@ BY_NAME: Mapping[str, str] = {
     # python manifests and locks
     "pyproject.toml": "pyproject",
     "setup.cfg": "setup_cfg",
+    "setup.py": "setup_py",
     "Pipfile": "pipfile",
     "Pipfile.lock": "pipfile_lock",
     "poetry.lock": "poetry_lock",
@@ -40,6 +41,7 @@ BY_NAME: Mapping[str, str] = {
     "npm-shrinkwrap.json": "package_lock",
     "yarn.lock": "yarn_lock",
     "pnpm-lock.yaml": "pnpm_lock",
+    "bun.lock": "bun_lock",
     # interpreter version files
     ".python-version": "version_files",
     "runtime.txt": "version_files",

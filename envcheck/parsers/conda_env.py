@@ -145,7 +145,7 @@ def _python(spec: str, rel: str, line: int) -> DeclaredRuntime | None:
     # conda match spec: "=3.9" (that series), "==3.9.7", "3.9.*", "=3.9=h123_0" (with a build string)
     exact = re.fullmatch(r"(?:==?)?\s*(?P<v>\d+(?:\.\d+)*)(?:\.\*)?(?:[=\s]\S*)?", rest)
     if exact:
-        return DeclaredRuntime(version_files={rel: exact.group("v")})
+        return DeclaredRuntime(version_files={rel: exact.group("v")}, version_lines={rel: line})
     try:
         return DeclaredRuntime(requires=spec_str(SpecifierSet(rest.replace(" ", ""))), requires_source=f"{rel}:{line}")
     except InvalidSpecifier:

@@ -83,6 +83,7 @@ def parse_text(text: str, rel: str) -> Declared:
     suppressions: list[Suppression] = []
     py_versions: dict[str, str] = {}
     node_versions: dict[str, str] = {}
+    notes: list[str] = []
 
     skip_until = -1
     for index, ins in enumerate(instructions):
@@ -112,7 +113,11 @@ def parse_text(text: str, rel: str) -> Declared:
                 variables.append(_variable(name, val, ins.keyword, source))
         elif ins.keyword == "RUN":
             script, skip_until = _run_script(value, instructions, index)
-            for tool, action, packages, files in _installs(script):
+            for found in _installs(script):
+                if isinstance(found, str):
+                    notes.append(f"{source}: {found}")
+                    continue
+                tool, action, packages, files = found
                 installs.append(InstallCommand(tool=tool, action=action, packages=packages, files=files, source=source))
 
     return Declared(
@@ -123,7 +128,40 @@ def parse_text(text: str, rel: str) -> Declared:
         dockerfile_vars=tuple(variables),
         suppressions=tuple(suppressions),
         files=(rel,),
+        notes=tuple(notes),
     )
+
+
+def copy_sources(text: str, rel: str) -> tuple[str, ...]:
+    """Paths ``COPY``/``ADD`` take from the build context (not ``--from`` stages, not URLs), as written.
+
+    The project scanner uses them to see what a root Dockerfile builds:
+    ``COPY backend/requirements.txt .`` makes ``backend/`` part of the project.
+    """
+    import json
+
+    out: list[str] = []
+    for ins in _instructions(text, rel):
+        if ins.keyword not in ("COPY", "ADD"):
+            continue
+        value = _DIRECTIVE.sub("", ins.value).strip()
+        words: list[str]
+        if value.startswith("["):
+            try:
+                loaded = json.loads(value)
+            except ValueError:
+                continue
+            words = [str(w) for w in loaded] if isinstance(loaded, list) else []
+        else:
+            words = value.split()
+        if any(w.startswith("--from") for w in words):
+            continue
+        args = [w for w in words if not w.startswith("--")]
+        for src in args[:-1]:
+            if "://" in src or src.startswith("git@"):
+                continue
+            out.append(src.removeprefix("./").rstrip("/") or ".")
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- structure
@@ -367,21 +405,44 @@ def _commands(script: str) -> Iterator[list[str]]:
             yield current
 
 
-def _installs(script: str, depth: int = 0) -> Iterator[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
-    for cmd in _commands(script):
-        while cmd and (cmd[0] in _WRAPPERS or _ASSIGNMENT.match(cmd[0]) or cmd[0] == "env"):
-            cmd = cmd[1:]
-        if not cmd:
+# Shell the parser does not follow: command and process substitution. A
+# command using one computes its arguments at build time (`pip install -r
+# <(pipenv lock -r)`), so its words are not package names.
+_SUBSTITUTION = re.compile(r"\$\(|<\(|>\(|`")
+_INSTALLERS = frozenset({"pip", "pip3", "npm", "yarn", "pnpm", "uv", "npx", "corepack"})
+
+Install = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+
+
+def _installs(script: str, depth: int = 0) -> Iterator[Install | str]:
+    """Install commands in a RUN script; a str is a note on one that is not a plain install (skipped)."""
+    for chunk in script.replace("\\\n", " ").split("\n"):
+        if _SUBSTITUTION.search(chunk):
+            for cmd in _commands(chunk):
+                if _mentions_installer(cmd):
+                    yield f"RUN {' '.join(chunk.split())[:80]!r} computes its arguments in the shell; install not read"
+                    break
             continue
-        exe = PurePosixPath(cmd[0]).name
-        if exe in _SHELLS and "-c" in cmd[1:] and depth < 3:
-            i = cmd.index("-c")
-            if i + 1 < len(cmd):
-                yield from _installs(cmd[i + 1], depth + 1)
-            continue
-        parsed = _install(exe, cmd[1:])
-        if parsed is not None:
-            yield parsed
+        for cmd in _commands(chunk):
+            while cmd and (cmd[0] in _WRAPPERS or _ASSIGNMENT.match(cmd[0]) or cmd[0] == "env"):
+                cmd = cmd[1:]
+            if not cmd:
+                continue
+            exe = PurePosixPath(cmd[0]).name
+            if exe in _SHELLS and "-c" in cmd[1:] and depth < 3:
+                i = cmd.index("-c")
+                if i + 1 < len(cmd):
+                    yield from _installs(cmd[i + 1], depth + 1)
+                continue
+            parsed = _install(exe, cmd[1:])
+            if parsed is not None:
+                yield parsed
+
+
+def _mentions_installer(cmd: Sequence[str]) -> bool:
+    # Words inside a quoted `bash -c "…"` argument count too.
+    words = (PurePosixPath(w).name for tok in cmd for w in tok.split())
+    return any(_PIP_EXE.match(w) or w in _INSTALLERS for w in words)
 
 
 _PIP_EXE = re.compile(r"^pip(\d+(\.\d+)?)?$")

@@ -91,7 +91,11 @@ def _read_source(path: Path) -> bytes | None:
 
 
 def _dedupe(refs: Iterator[EnvRef]) -> tuple[EnvRef, ...]:
-    return tuple(dict.fromkeys(refs))
+    # `process.env.npm_lifecycle_event` reads what npm set for the script it
+    # runs, not a setting the deployment must provide (envcheck/data/tool_env.toml).
+    from envcheck.known_env import provided_by_tool
+
+    return tuple(r for r in dict.fromkeys(refs) if provided_by_tool(r.name) is None)
 
 
 # --------------------------------------------------------------------------- templates

@@ -205,9 +205,29 @@ def runtime(data: Mapping[str, Any], rel: str, lines: Mapping[tuple[str, ...], i
         dev_pm = _dev_engine(data, "packageManager", None)
         if dev_pm is not None:
             manager = f"{dev_pm[0]}@{dev_pm[1]}" if dev_pm[1] else dev_pm[0]
-    if requires is None and manager is None:
+    # Volta pins the exact node a checkout runs (`"volta": {"node": "20.11.1"}`):
+    # a version file inside package.json, compared like `.nvmrc` (EC107, EC305).
+    files: dict[str, str] = {}
+    volta_lines: dict[str, int] = {}
+    volta = data.get("volta")
+    if isinstance(volta, dict) and isinstance(volta.get("node"), str):
+        from envcheck.parsers.version_files import node_version
+
+        pinned = node_version(volta["node"])
+        if pinned is not None:
+            files[rel] = pinned
+            line = lines.get(("volta", "node"))
+            if line:
+                volta_lines[rel] = line
+    if requires is None and manager is None and not files:
         return None
-    return DeclaredRuntime(requires=requires, requires_source=requires_source, package_manager=manager)
+    return DeclaredRuntime(
+        requires=requires,
+        requires_source=requires_source,
+        package_manager=manager,
+        version_files=files,
+        version_lines=volta_lines,
+    )
 
 
 def parse_text(text: str, rel: str) -> Declared:

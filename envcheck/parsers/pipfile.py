@@ -60,9 +60,11 @@ def parse_text(text: str, source_name: str = "Pipfile") -> Declared:
     python: DeclaredRuntime | None = None
     requires = data.get("requires")
     if isinstance(requires, dict):
-        version = requires.get("python_full_version") or requires.get("python_version")
+        key = "python_full_version" if requires.get("python_full_version") else "python_version"
+        version = requires.get(key)
         if isinstance(version, str) and version.strip():
-            python = DeclaredRuntime(version_files={rel: version.strip()})
+            line = lines.key_line(("requires",), key)
+            python = DeclaredRuntime(version_files={rel: version.strip()}, version_lines={rel: line} if line else {})
     return Declared(python=python, requirements=tuple(reqs), suppressions=scan_suppressions(text, rel), files=(rel,))
 
 

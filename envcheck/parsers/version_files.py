@@ -77,18 +77,23 @@ def _content_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def parse_python_version_file(text: str) -> str | None:
+def python_version_file_line(text: str) -> tuple[str, int] | None:
     """``.python-version``: pyenv activates the first version listed (others are extras for tox)."""
-    for _, line in _content_lines(text):
+    for number, line in _content_lines(text):
         for token in line.split():
             version = python_version(token)
             if version is not None:
-                return version
+                return version, number
         return None
     return None
 
 
-def parse_runtime_txt(text: str, path: str = "runtime.txt") -> str | None:
+def parse_python_version_file(text: str) -> str | None:
+    found = python_version_file_line(text)
+    return found[0] if found else None
+
+
+def runtime_txt_line(text: str, path: str = "runtime.txt") -> tuple[str, int] | None:
     """``runtime.txt`` (Heroku / repo2docker): ``python-3.12.1``; ``r-…`` lines are R, not Python."""
     for number, line in _content_lines(text):
         lowered = line.lower()
@@ -98,51 +103,71 @@ def parse_runtime_txt(text: str, path: str = "runtime.txt") -> str | None:
         version = python_version(line)
         if version is None:
             raise ParseError(f"cannot read a Python version from {line[:60]!r}", path=path, line=number)
-        return version
+        return version, number
     return None
 
 
-def parse_tool_versions(text: str) -> tuple[str | None, str | None]:
+def parse_runtime_txt(text: str, path: str = "runtime.txt") -> str | None:
+    found = runtime_txt_line(text, path)
+    return found[0] if found else None
+
+
+def tool_versions_lines(text: str) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
     """asdf/mise ``.tool-versions``: ``python 3.11.7 3.10.4`` — the first version of each tool wins."""
-    py: str | None = None
-    node: str | None = None
-    for _, line in _content_lines(text):
+    py: tuple[str, int] | None = None
+    node: tuple[str, int] | None = None
+    for number, line in _content_lines(text):
         tool, *versions = line.split()
         if not versions:
             continue
         tool = tool.lower()
         if tool == "python" and py is None:
-            py = python_version(versions[0])
+            v = python_version(versions[0])
+            py = (v, number) if v else None
         elif tool in ("nodejs", "node") and node is None:
-            node = node_version(versions[0])
+            v = node_version(versions[0])
+            node = (v, number) if v else None
     return py, node
 
 
-def parse_nvmrc(text: str) -> str | None:
+def parse_tool_versions(text: str) -> tuple[str | None, str | None]:
+    py, node = tool_versions_lines(text)
+    return (py[0] if py else None), (node[0] if node else None)
+
+
+def nvmrc_line(text: str) -> tuple[str, int] | None:
     """``.nvmrc`` / ``.node-version``: ``v20``, ``20.11.1``, ``lts/iron``; ``node``/``lts/*`` float."""
-    for _, line in _content_lines(text):
-        return node_version(line.split()[0])
+    for number, line in _content_lines(text):
+        v = node_version(line.split()[0])
+        return (v, number) if v else None
     return None
+
+
+def parse_nvmrc(text: str) -> str | None:
+    found = nvmrc_line(text)
+    return found[0] if found else None
+
+
+def _runtime(rel: str, found: tuple[str, int] | None) -> DeclaredRuntime | None:
+    if found is None:
+        return None
+    return DeclaredRuntime(version_files={rel: found[0]}, version_lines={rel: found[1]})
 
 
 def parse(path: Path, root: Path) -> Declared:
     rel = relpath(path, root)
     text = read_text(path, limit=1024 * 1024)
     name = path.name
-    py: str | None = None
-    node: str | None = None
+    py: tuple[str, int] | None = None
+    node: tuple[str, int] | None = None
     if name == ".python-version":
-        py = parse_python_version_file(text)
+        py = python_version_file_line(text)
     elif name == "runtime.txt":
-        py = parse_runtime_txt(text, rel)
+        py = runtime_txt_line(text, rel)
     elif name == ".tool-versions":
-        py, node = parse_tool_versions(text)
+        py, node = tool_versions_lines(text)
     elif name in (".nvmrc", ".node-version"):
-        node = parse_nvmrc(text)
+        node = nvmrc_line(text)
     else:
         raise ParseError("not a version file envcheck knows", path=rel)
-    return Declared(
-        python=DeclaredRuntime(version_files={rel: py}) if py else None,
-        node=DeclaredRuntime(version_files={rel: node}) if node else None,
-        files=(rel,),
-    )
+    return Declared(python=_runtime(rel, py), node=_runtime(rel, node), files=(rel,))

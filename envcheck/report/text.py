@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from envcheck.findings import Finding, summarize
 
@@ -50,6 +51,56 @@ def _where(f: Finding) -> str:
     return f"{clean(str(f.location))}: " if f.location else ""
 
 
+# Findings of one rule between the same two sides, in the same file, are one
+# cause when there are this many: a venv not installed from the lock is 32
+# EC304 lines that say one thing. Text shows one headline with the details
+# below it; JSON, SARIF and the other formats keep every finding.
+GROUP_AT = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    findings: tuple[Finding, ...]
+
+    @property
+    def first(self) -> Finding:
+        return self.findings[0]
+
+    def headline(self) -> str:
+        f = self.first
+        sides = [s.kind for s in (f.left, f.right) if s is not None]
+        between = f" ({' vs '.join(clean(s) for s in sides)})" if sides else ""
+        where = f"{clean(f.location.path)}: " if f.location else ""
+        head = f"{where}{f.rule} [{clean(f.name)}] {len(self.findings)} findings{between}, one cause"
+        return head + (f": {clean(f.fix)}" if f.fix else "")
+
+
+def _key(f: Finding) -> tuple[str, str, str, str, str]:
+    # The same fix for all of them is what makes many findings one cause
+    # ("reinstall from poetry.lock on host"); per-package fixes stay separate.
+    left = f.left.kind if f.left else ""
+    right = f.right.kind if f.right else ""
+    return (f.rule, left, right, f.location.path if f.location else "", f.fix or "")
+
+
+def grouped(findings: Sequence[Finding]) -> list[Finding | Group]:
+    """Findings in order, with runs sharing rule, sides and file folded into a :class:`Group`."""
+    by_key: dict[tuple[str, str, str, str, str], list[Finding]] = {}
+    for f in findings:
+        by_key.setdefault(_key(f), []).append(f)
+    out: list[Finding | Group] = []
+    emitted: set[tuple[str, str, str, str, str]] = set()
+    for f in findings:
+        key = _key(f)
+        members = by_key[key]
+        if len(members) < GROUP_AT:
+            out.append(f)
+        elif key not in emitted:
+            emitted.add(key)
+            out.append(Group(tuple(members)))
+    return out
+
+
 def render(findings: Sequence[Finding], *, color: bool = False, quiet: bool = False) -> str:
     if color:
         return _render_rich(findings, quiet=quiet)
@@ -60,7 +111,13 @@ def render(findings: Sequence[Finding], *, color: bool = False, quiet: bool = Fa
             continue
         if not quiet:
             lines.append(f"{_HEADINGS[severity]} ({len(group)})")
-        for f in group:
+        for item in grouped(group) if not quiet else group:
+            if isinstance(item, Group):
+                lines.append(f"  {item.headline()}")
+                for f in item.findings:
+                    lines.append(f"      {_where(f)}{clean(f.message)}")
+                continue
+            f = item
             lines.append(f"  {_where(f)}{f.rule} [{clean(f.name)}] {clean(f.message)}")
             if f.fix and not quiet:
                 lines.append(f"      fix: {clean(f.fix)}")
@@ -86,7 +143,13 @@ def _render_rich(findings: Sequence[Finding], *, quiet: bool) -> str:
         style = _STYLES[severity]
         if not quiet:
             console.print(f"[{style}]{_HEADINGS[severity]} ({len(group)})[/]")
-        for f in group:
+        for item in grouped(group) if not quiet else group:
+            if isinstance(item, Group):
+                console.print(f"  [{style}]{escape(item.headline())}[/]")
+                for f in item.findings:
+                    console.print(f"      [dim]{escape(_where(f))}[/]{escape(clean(f.message))}")
+                continue
+            f = item
             where = f"[bold]{escape(clean(str(f.location)))}[/]: " if f.location else ""
             console.print(
                 f"  {where}[{style}]{f.rule}[/] [dim]\\[{escape(clean(f.name))}][/] {escape(clean(f.message))}"

@@ -168,6 +168,17 @@ def own_environment_note(doc: Mapping[str, Any], *, python_named: bool) -> str |
     )
 
 
+def require_interpreter(python: str | None, environ: Mapping[str, str] | None = None) -> None:
+    """``--python PATH`` that names no interpreter is a usage error (exit 2), not a snapshot without python."""
+    if not python:
+        return
+    found, _ = resolve_python(Path("."), python, os.environ if environ is None else environ)
+    if found is None:
+        raise EnvcheckError(
+            "--python: no such interpreter (a python executable, or a venv/prefix directory)", path=python
+        )
+
+
 def _inside(interpreter: str, root: Path) -> bool:
     real = os.path.realpath(interpreter)
     base = os.path.realpath(root)

@@ -9,9 +9,10 @@ project directory is read.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envcheck.errors import EnvcheckError
@@ -75,26 +76,74 @@ MAX_ENTRIES = 50_000
 class Discovery:
     files: tuple[Path, ...]
     notes: tuple[str, ...] = ()
+    # Directories with a manifest of their own: other projects, not this one's files.
+    subprojects: tuple[str, ...] = ()
+    # Declaration files found but outside the project's boundary.
+    outside: tuple[str, ...] = ()
 
 
-def scan_project(root: Path, files: Sequence[Path] | None = None, *, env_refs: bool = True) -> Snapshot:
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """The config's additions to and removals from the project (``include``/``exclude`` globs)."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def scan_project(
+    root: Path,
+    files: Sequence[Path] | None = None,
+    *,
+    env_refs: bool = True,
+    boundary: Boundary | None = None,
+) -> Snapshot:
     """Snapshot of what the project at ``root`` declares.
 
+    Without ``files``, the project is what :func:`discover_project` finds
+    inside its boundary (``boundary``, or the project's config when None).
     With ``files`` (pre-commit passes the staged file names), only those files
     are parsed — still reported relative to ``root``; names no parser knows
     are ignored.  ``env_refs=False`` skips reading source code and compose
     files for variable names: no static (lint) rule needs them, and on a
     large repository they are most of the work.
     """
+    return read_project(root, files, env_refs=env_refs, boundary=boundary)[0]
+
+
+def read_project(
+    root: Path,
+    files: Sequence[Path] | None = None,
+    *,
+    env_refs: bool = True,
+    boundary: Boundary | None = None,
+) -> tuple[Snapshot, Discovery]:
+    """:func:`scan_project` and the discovery behind it (what ``-v`` reports)."""
     _check_root(root)
-    found = discover(root) if files is None else Discovery(files=_given(root, files))
+    if files is None:
+        found = discover_project(root, boundary if boundary is not None else boundary_from_config(root))
+    else:
+        found = Discovery(files=_given(root, files))
     chosen = found.files if env_refs else tuple(f for f in found.files if parser_for(relpath(f, root)) != "env_refs")
-    return Snapshot(
-        source=Source(kind="project", ref=str(root)),
-        platform=None,
-        declared=parse_files(root, chosen),
-        notes=found.notes,
+    declared = parse_files(root, chosen)
+    if found.outside:
+        # What the project's own files include belongs to it: a `-r` include
+        # (already read by the requirements parser) or a file a Dockerfile
+        # installs from (`RUN pip install -r backend/requirements.txt`).
+        installed_from = {f.removeprefix("./").lstrip("/") for i in declared.installs for f in i.files}
+        # Paths in the image (`/app/deploy/prod.txt`) end with the project path copied there.
+        extra = [
+            root / rel
+            for rel in found.outside
+            if rel not in declared.files and any(f == rel or f.endswith("/" + rel) for f in installed_from)
+        ]
+        if extra:
+            declared = merge([declared, parse_files(root, extra)])
+        read = set(declared.files)
+        found = replace(found, outside=tuple(rel for rel in found.outside if rel not in read))
+    snapshot = Snapshot(
+        source=Source(kind="project", ref=str(root)), platform=None, declared=declared, notes=found.notes
     )
+    return snapshot, found
 
 
 def scan_project_files(root: Path, files: Sequence[Path]) -> Declared:
@@ -211,6 +260,189 @@ def _given(root: Path, files: Iterable[Path]) -> tuple[Path, ...]:
     return tuple(out)
 
 
+# --------------------------------------------------------------------------- the project boundary
+
+# A directory holding one of these is a project of its own (a second app, a
+# docs build, a leftover copy): `envcheck scan that/dir` scans it.
+MANIFESTS: frozenset[str] = frozenset(
+    {
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "Pipfile",
+        "environment.yml",
+        "environment.yaml",
+        "requirements.txt",
+        "package.json",
+    }
+)
+# Folders at the root where projects conventionally keep requirement files
+# (`requirements/base.txt`, `requirements/dev/test.txt`).
+CONVENTIONAL_DIRS: frozenset[str] = frozenset({"requirements", "reqs", "requirements.d"})
+# Files that belong to the project wherever they are inside its boundary:
+# Dockerfiles (`docker/Dockerfile`, `build/package/Dockerfile`), env templates,
+# compose files and the source code that reads variables.
+_ANYWHERE: frozenset[str] = frozenset({"dockerfile", "env_refs"})
+
+
+def boundary_from_config(root: Path) -> Boundary:
+    """The ``include``/``exclude`` keys of the project's config (none when it has no config)."""
+    from envcheck.config import load_config
+
+    cfg = load_config(root)
+    return Boundary(include=cfg.include, exclude=cfg.exclude)
+
+
+def _matches(rel: str, globs: Iterable[str]) -> bool:
+    """``rel`` (or a folder above it) matches a glob: ``legacy``, ``legacy/*``, ``**/old/*.txt``."""
+    parts = rel.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for glob in globs:
+        g = glob.strip().strip("/")
+        if g.startswith("./"):
+            g = g[2:]
+        if any(fnmatch.fnmatchcase(p, g) for p in prefixes):
+            return True
+        if g.startswith("**/") and any(fnmatch.fnmatchcase(p, g[3:]) for p in prefixes):
+            return True
+    return False
+
+
+def workspace_members(root: Path) -> tuple[str, ...]:
+    """Globs of workspace members the root manifests declare (npm/yarn/pnpm workspaces, uv workspaces).
+
+    Members share the root's lock file and are built with it: they are part
+    of the root project, not projects of their own.
+    """
+    import json
+
+    globs: list[str] = []
+    try:
+        data = json.loads((root / "package.json").read_text(encoding="utf-8"))
+        ws = data.get("workspaces") if isinstance(data, dict) else None
+        if isinstance(ws, dict):
+            ws = ws.get("packages")
+        if isinstance(ws, list):
+            globs.extend(str(w) for w in ws if isinstance(w, str))
+    except (OSError, ValueError, UnicodeDecodeError):
+        pass
+    pnpm = root / "pnpm-workspace.yaml"
+    if pnpm.is_file():  # PyYAML is imported only for projects that need it (lint runs on every commit)
+        import yaml
+
+        try:
+            data = yaml.safe_load(pnpm.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("packages"), list):
+                globs.extend(str(w) for w in data["packages"] if isinstance(w, str) and not w.startswith("!"))
+        except (OSError, ValueError, UnicodeDecodeError, yaml.YAMLError):
+            pass
+    try:
+        from envcheck._toml import loads
+
+        data = loads((root / "pyproject.toml").read_text(encoding="utf-8"), "pyproject.toml")
+        uv = data.get("tool", {}).get("uv", {}).get("workspace", {})
+        members = uv.get("members") if isinstance(uv, dict) else None
+        if isinstance(members, list):
+            globs.extend(str(m) for m in members if isinstance(m, str))
+    except (OSError, ValueError, UnicodeDecodeError, AttributeError, EnvcheckError):
+        pass
+    return tuple(g.rstrip("/").removeprefix("./") for g in globs)
+
+
+def _copied(root: Path, dockerfiles: Sequence[tuple[str, Path]], subprojects: set[str]) -> set[str]:
+    """Context paths the project's own Dockerfiles (not a sub-project's) COPY or ADD."""
+    from envcheck._io import read_text
+    from envcheck.parsers.dockerfile import MAX_BYTES, copy_sources
+
+    out: set[str] = set()
+    for rel, path in dockerfiles:
+        if any(rel.startswith(d + "/") for d in subprojects):
+            continue
+        try:
+            out.update(c for c in copy_sources(read_text(path, limit=MAX_BYTES), rel) if c not in (".", "*"))
+        except EnvcheckError:
+            continue  # the Dockerfile parser reports an unreadable Dockerfile when the project is parsed
+    return out
+
+
+def discover_project(root: Path, boundary: Boundary = Boundary()) -> Discovery:
+    """The files that belong to the project at ``root`` (see docs/configuration.md, "The project boundary").
+
+    Its root files; what they include (``-r`` files are read by the parser
+    that meets the include); requirement files in the conventional folders;
+    Dockerfiles, env templates and source code anywhere inside the boundary;
+    workspace members its manifests name; and what the config's ``include``
+    adds.  A folder with a manifest of its own is another project: listed,
+    not merged.  A declaration file elsewhere (a leftover
+    ``_updated/config/requirements.txt``) is left out and listed.
+    """
+    found = discover(root)
+    members = workspace_members(root)
+    rels = [(relpath(p, root), p) for p in found.files]
+
+    absorbed: set[str] = set()
+
+    def inside_root_project(directory: str) -> bool:
+        return (
+            directory.split("/", 1)[0] in CONVENTIONAL_DIRS
+            or any(directory == d or directory.startswith(d + "/") for d in absorbed)
+            or _matches(directory, members)
+            or _matches(directory, boundary.include)
+        )
+
+    subprojects: set[str] = set()
+    for rel, _ in rels:
+        directory, _, name = rel.rpartition("/")
+        if directory and name in MANIFESTS and not inside_root_project(directory):
+            subprojects.add(directory)
+    # What the project's Dockerfiles build belongs to it: `COPY
+    # backend/requirements.txt .` takes backend/ into the root project
+    # (`COPY . .` copies everything and says nothing about which app is built).
+    copied = _copied(root, [(rel, p) for rel, p in rels if parser_for(rel) == "dockerfile"], subprojects)
+    absorbed = {d for d in subprojects if any(c == d or c.startswith(d + "/") for c in copied)}
+    subprojects -= absorbed
+
+    def owner(rel: str) -> str | None:
+        parts = rel.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i])
+            if prefix in subprojects:
+                return prefix
+        return None
+
+    kept: list[Path] = []
+    outside: list[str] = []
+    for rel, path in rels:
+        if _matches(rel, boundary.exclude):
+            continue
+        if _matches(rel, boundary.include):
+            kept.append(path)
+            continue
+        if owner(rel) is not None:
+            continue
+        directory = rel.rpartition("/")[0]
+        if directory and parser_for(rel) not in _ANYWHERE and not inside_root_project(directory) and rel not in copied:
+            outside.append(rel)
+            continue
+        kept.append(path)
+    # A project nested in another is listed once, under the outermost.
+    top = sorted(d for d in subprojects if not any(d.startswith(o + "/") for o in subprojects))
+    return Discovery(files=tuple(kept), notes=found.notes, subprojects=tuple(top), outside=tuple(outside))
+
+
+def boundary_lines(found: Discovery) -> list[str]:
+    """What ``-v`` says about the boundary: the other projects seen and the files left out."""
+    lines = [
+        f"{d}/: another project (it has its own manifest); scan it with: envcheck scan {d}" for d in found.subprojects
+    ]
+    lines.extend(
+        f"{rel}: not part of the project (not at its root, not included by its files, not in a requirements "
+        "folder); add it with the config key include"
+        for rel in found.outside
+    )
+    return lines
+
+
 # --------------------------------------------------------------------------- parse + merge
 
 
@@ -253,6 +485,7 @@ def _merge_runtime(a: DeclaredRuntime | None, b: DeclaredRuntime | None) -> Decl
         requires_source=requires_source,
         version_files={**b.version_files, **a.version_files},
         package_manager=a.package_manager or b.package_manager,
+        version_lines={**b.version_lines, **a.version_lines},
     )
 
 
@@ -264,6 +497,7 @@ def _sorted_runtime(rt: DeclaredRuntime | None) -> DeclaredRuntime | None:
         requires_source=rt.requires_source,
         version_files={k: rt.version_files[k] for k in sorted(rt.version_files, key=source_key)},
         package_manager=rt.package_manager,
+        version_lines={k: rt.version_lines[k] for k in sorted(rt.version_lines)},
     )
 
 
@@ -283,7 +517,9 @@ def merge(fragments: Iterable[Declared]) -> Declared:
     variables: dict[DockerfileVar, None] = {}
     suppressions: dict[Suppression, None] = {}
     files: set[str] = set()
+    notes: dict[str, None] = {}
     for d in fragments:
+        notes.update(dict.fromkeys(d.notes))
         python = _merge_runtime(python, d.python)
         node = _merge_runtime(node, d.node)
         for r in d.requirements:
@@ -309,4 +545,5 @@ def merge(fragments: Iterable[Declared]) -> Declared:
         dockerfile_vars=tuple(sorted(variables, key=lambda v: source_key(v.source))),
         suppressions=tuple(sorted(suppressions, key=lambda s: (source_key(s.source), s.rules))),
         files=tuple(sorted(files)),
+        notes=tuple(sorted(notes, key=lambda n: source_key(n.split(": ", 1)[0]))),
     )

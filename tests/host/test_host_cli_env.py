@@ -63,18 +63,17 @@ def test_default_names_include_env_example(tmp_path: Path) -> None:
     assert "sk_live" not in snap.to_json()
 
 
-def test_missing_interpreter_is_a_note_and_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_interpreter_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A path the user named that does not exist is exit 2 with one line, not a snapshot without python (issue 14)."""
     out = tmp_path / "snap.json"
-    code = _cli(
-        ["snapshot", "host", str(tmp_path), "--python", str(tmp_path / "nope" / "python"), "--no-node", "-o", str(out)]
-    )
-    assert code == 0
+    missing = str(tmp_path / "nope" / "python")
+    from envcheck.cli import main
+
+    code = main(["snapshot", "host", str(tmp_path), "--python", missing, "--no-node", "-o", str(out)])
+    assert code == 2
     err = capsys.readouterr().err
-    assert "envcheck: python: --python" in err and "no such interpreter" in err
-    data = json.loads(out.read_text())
-    assert data["schema"] == "envcheck.snapshot/1" and data["source"]["kind"] == "host"
-    assert "python" not in data["runtimes"] and "python" not in data["packages"]
-    assert data["platform"]["os"] == "linux"
+    assert err.count("\n") == 1 and missing in err and "no such interpreter" in err
+    assert not out.exists()
 
 
 def test_hanging_probe_is_killed_after_timeout(

@@ -15,7 +15,7 @@ from envcheck.cli import main
 from envcheck.errors import EnvcheckError
 from envcheck.parsers import MODULES, load, parser_for
 from envcheck.scanners import project as project_mod
-from envcheck.scanners.project import discover, scan_project, scan_project_files, source_key
+from envcheck.scanners.project import discover, discover_project, scan_project, scan_project_files, source_key
 from envcheck.snapshot import Snapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,8 +25,13 @@ FIXTURE_NAMES = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir())
 CORPUS_NAMES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir())
 SECRET_VALUE = "k9#v2Lr8mQ7xTz4WpN1bYc6HsJ0dFgE3uA5oRiK8"  # fixtures/django-runtime/Dockerfile
 
-# repo2docker keeps deliberately invalid YAML beside the `binder/` folders it prefers.
-DECOYS = {"jupyterhub__repo2docker": "tests/conda/py35-binder-dir/environment.yml"}
+# repo2docker keeps deliberately invalid YAML beside the `binder/` folders it
+# prefers; each sample under tests/ has its own manifest, so it is another
+# project than the root (scanned, and its decoy reported, when named:
+# test_each_repo2docker_sample_repository).
+DECOYS: dict[str, str] = {}
+# Corpus entries that are collections of sample projects with nothing at their root.
+COLLECTIONS = {"jupyterhub__repo2docker"}
 
 
 def declared_dict(root: Path) -> dict[str, Any]:
@@ -227,6 +232,11 @@ def test_every_corpus_project_scans(name: str) -> None:
         return
     snap = scan_project(root)
     assert snap.notes == ()
+    if name in COLLECTIONS:
+        # Nothing at the root: every sample is a project of its own, listed, not merged.
+        assert snap.declared is not None and snap.declared.files == ()
+        assert len(discover_project(root).subprojects) >= 10
+        return
     assert snap.declared is not None and snap.declared.files
     assert Snapshot.from_json(snap.to_json()).to_dict() == snap.to_dict()
 
