@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from envcheck.errors import EnvcheckError
 from envcheck.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from envcheck.pyindex import ProjectPage, Unchecked
 
 VersionSource = Literal["auto", "host", "lock", "snapshot"]
 
@@ -63,6 +67,12 @@ class Options:
     # The app's own folder stays owned by root (the app cannot rewrite its code);
     # by default it belongs to the app user, as buildpacks do (logs/, sqlite files).
     read_only_code: bool = False
+    # Today, for end-of-life warnings; None judges no dates (a pure call stays timeless).
+    today: dt.date | None = None
+    # The package index's pages of the pinned distributions (canonical name ->
+    # page), asked by the I/O shell; None: installability is not checked.
+    index: Mapping[str, ProjectPage | Unchecked] | None = None
+    index_origin: str = ""  # which indexes answered, or why none was asked
 
 
 @dataclass(frozen=True, slots=True)
