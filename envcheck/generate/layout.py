@@ -359,7 +359,7 @@ def read_layout(root: Path) -> ProjectLayout:
         text = _read_capped(base / fname)
         if text is None:
             continue
-        if flask_app is None and re.search(r"^\s*(?:from\s+flask\s+import|import\s+flask)", text, re.MULTILINE):
+        if flask_app is None and re.search(r"^\s*(?:from|import)\s+flask", text, re.MULTILINE | re.IGNORECASE):
             m = re.search(r"^(app|application)\s*=\s*create_app\(", text, re.MULTILINE)
             if m:
                 flask_app = f"{fname[:-3]}:{m.group(1)}"

@@ -150,7 +150,9 @@ def host_fits(project: Snapshot, source: Snapshot | None, local: frozenset[str])
             wrong.append(f"{name} {have}")
     if checked == 0:
         return None, ""
-    if not wrong and not missing:
+    # A few missing pins come from requirement files for other targets (a
+    # docker.txt's database driver); any pin at another version means another environment.
+    if not wrong and len(missing) * 2 <= checked:
         return True, ""
     parts = []
     if missing:
@@ -234,7 +236,9 @@ def _system_packages(
         compiles = verdict is not None and bool(verdict.builds_from_source)
         unknown = verdict is None
         if needs is None:
-            if compiles and verdict is not None:
+            # An sdist-only release with no binary wheel anywhere is almost always
+            # pure Python (most 2010s packages shipped that way): nothing to compile.
+            if compiles and verdict is not None and verdict.wheels_elsewhere:
                 build.extend(_GENERIC_BUILD)
                 why.append(
                     f"#   {name}=={version}: no wheel for {', '.join(verdict.builds_from_source)}; built with gcc"
@@ -617,7 +621,7 @@ def _runtime_stage(
         run = f"{prefix} {command}" if prefix else command
         final.append(
             Run(
-                f"{run} \\\n || echo 'envcheck: `{command}` failed at build time; run it before start' >&2",
+                f"{run} \\\n || echo 'envcheck: {command.split(' --')[0]} failed at build time: run it before start' >&2",
                 (
                     f"# {why}.",
                     *(

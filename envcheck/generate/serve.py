@@ -90,6 +90,12 @@ def _exec_argv(words: list[str]) -> tuple[str, ...]:
     return ("/bin/sh", "-c", "exec " + " ".join(_sh_word(w) for w in words))
 
 
+def _reads_port_note(server: Server, locked: Mapping[str, str], layout: ProjectLayout) -> str:
+    if _reads_port(server, locked, layout):
+        return f" ({server.name} {locked.get(server.dist)} binds 0.0.0.0:$PORT by itself when PORT is set)"
+    return ""
+
+
 def _server_argv(server: Server, app: str, locked: Mapping[str, str], layout: ProjectLayout) -> list[str]:
     if _reads_port(server, locked, layout):
         return [server.script, app]
@@ -273,8 +279,9 @@ def _release_steps(layout: ProjectLayout, locked: Mapping[str, str], django: boo
         out.append(("alembic upgrade head", "Alembic migrations (alembic.ini)"))
     seen: set[str] = set()
     uniq = []
-    for cmd, why in out:
-        if cmd not in seen and not (release and cmd in release):
+    for i, (cmd, why) in enumerate(out):
+        covered = bool(release) and i > 0 and cmd in (release or "")
+        if cmd not in seen and not covered:
             seen.add(cmd)
             uniq.append((cmd, why))
     return uniq
@@ -316,7 +323,9 @@ def plan_serving(
         port: int | None
         if uses_port:
             fallback = server.default_port if server else 8000
-            port, port_why = _default_port(layout, fallback, f"{server.name if server else 'the'} default port")
+            port, port_why = _default_port(layout, fallback, f"{server.name}'s default port" if server else "8000")
+            if server is not None and _reads_port(server, locked, layout) and "PORT" not in web:
+                why += f"; {server.name} {locked.get(server.dist)} binds 0.0.0.0:$PORT by itself when PORT is set"
             return Serving(
                 argv,
                 why,
@@ -351,7 +360,8 @@ def plan_serving(
             argv = _exec_argv(_server_argv(server, app, locked, layout))
             return Serving(
                 argv,
-                f"a Django project (manage.py) served by {server.name}, which the lock installs",
+                f"a Django project (manage.py) served by {server.name}, which the lock installs"
+                + _reads_port_note(server, locked, layout),
                 port,
                 _port_note(port, port_why),
                 (("PORT", str(port)),),
@@ -403,7 +413,7 @@ def plan_serving(
             port, port_why = _default_port(layout, server.default_port, f"{server.name}'s default port")
             return Serving(
                 _exec_argv(_server_argv(server, layout.flask_app, locked, layout)),
-                f"{where} builds a Flask app and {server.name} is locked",
+                f"{where} builds a Flask app and {server.name} is locked" + _reads_port_note(server, locked, layout),
                 port,
                 _port_note(port, port_why),
                 (("PORT", str(port)), *flask_env),
