@@ -252,6 +252,19 @@ def choose_python(
                     )
     assert version is not None
     release, note = image_release(version, host_release)
+    table = python_images()
+    line = table.line(version)
+    if release in table.archived and line is not None and line.newest != version:
+        newer, newer_note = image_release(line.newest, host_release)
+        if newer not in table.archived:
+            msg = (
+                f"python {version} was only published on Debian {release}, whose packages are archived "
+                f"(apt-get fails there); using {line.newest}, the newest release of the same line"
+            )
+            warnings.append(msg)
+            notes.append(f"# {msg[0].upper()}{msg[1:]}.")
+            version, release, note = line.newest, newer, newer_note
+            reason = f"{reason}; moved to {version} (see below)"
     if note:
         notes.append(f"# {note[0].upper()}{note[1:]}.")
     eol = eol_warning(version, today)

@@ -103,6 +103,7 @@ class ImageLine:
 class ImageTable:
     lines: Mapping[str, ImageLine]
     default_release: str
+    archived: frozenset[str] = frozenset()
 
     def line(self, version: str) -> ImageLine | None:
         return self.lines.get(".".join(version.split(".")[:2]))
@@ -142,7 +143,8 @@ def python_images() -> ImageTable:
         lines[py] = ImageLine(py, newest, tuple(debian))
     if not lines:
         raise KnowledgeError("python_images.toml: no lines")
-    return ImageTable(lines, default)
+    archived = _strings(data.get("archived", []), "python_images.toml archived")
+    return ImageTable(lines, default, frozenset(archived))
 
 
 # --------------------------------------------------------------------------- sdist system packages

@@ -66,13 +66,13 @@ def test_a_declared_line_is_honoured_over_a_host_of_another_line_and_both_say_so
         host="3.11.7",
         host_label="host",
         host_fits=True,
-        version_files={"runtime.txt": "python-3.6.5"},
+        version_files={"runtime.txt": "python-3.7.16"},
         requires=None,
         today=TODAY,
     )
-    assert c.version == "3.6.5"
-    assert any("runtime.txt names 3.6.5" in w for w in c.warnings)
-    assert any("end of life on 2021-12-23" in w for w in c.warnings)
+    assert c.version == "3.7.16"
+    assert any("runtime.txt names 3.7.16" in w for w in c.warnings)
+    assert any("end of life on 2023-06-27" in w for w in c.warnings)
 
 
 def test_a_host_of_the_declared_line_gives_the_exact_patch() -> None:
@@ -414,3 +414,11 @@ def test_env_refs_are_a_tuple_of_envref() -> None:
     # guards the builder used above: env refs carry their source
     assert isinstance(project(env_refs=("A",)).declared.env_refs[0], EnvRef)  # type: ignore[union-attr]
     assert lock("x", "1").version == "1"
+
+
+def test_an_exact_patch_only_on_an_archived_debian_moves_within_its_line() -> None:
+    c = choose_python(
+        host=None, host_label="project", host_fits=None, version_files={"runtime.txt": "python-3.6.5"}, requires=None
+    )
+    assert c.image == "python:3.6.15-slim-bullseye"
+    assert any("archived" in w and "3.6.15" in w for w in c.warnings)
