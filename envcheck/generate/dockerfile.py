@@ -105,6 +105,18 @@ def focus(declared: Declared, layout: ProjectLayout, own_lock: str = "requiremen
             requires_source=rt.requires_source if requires_ok else None,
         )
 
+    closure = layout.requirements_closure
+
+    def reached(source: str) -> bool:
+        # With a root requirements.txt, the other requirement files (docker.txt,
+        # prod-mysql.txt) are alternatives it does not install: pip and Heroku read
+        # only what requirements.txt reaches with -r.
+        path = source.split(":", 1)[0]
+        name = path.rsplit("/", 1)[-1]
+        if closure is None or not (name.endswith((".txt", ".in")) and "requirements" in path):
+            return True
+        return path in closure
+
     return replace(
         declared,
         python=runtime(declared.python),
@@ -113,7 +125,7 @@ def focus(declared: Declared, layout: ProjectLayout, own_lock: str = "requiremen
         requirements=tuple(
             r
             for r in declared.requirements
-            if relevant_source(r.source, dirs) and r.source.split(":", 1)[0] != own_lock
+            if relevant_source(r.source, dirs) and r.source.split(":", 1)[0] != own_lock and reached(r.source)
         ),
         locks=tuple(e for e in declared.locks if relevant_source(e.source, dirs)),
     )

@@ -87,6 +87,9 @@ class ProjectLayout:
     dockerfile_pythons: tuple[tuple[str, str], ...] = ()  # ("Dockerfile:1", "3.6") from the project's own FROM
     index_urls: tuple[str, ...] = ()  # the project's own package indexes (Pipfile, poetry, requirements)
     script_files: tuple[str, ...] = ()  # top-level .py files of a project with no manifest
+    # The requirement files `requirements.txt` reaches through -r (itself included),
+    # relative to the project; None when there is no root requirements.txt.
+    requirements_closure: frozenset[str] | None = None
     python_dir: str = ""  # the folder holding the Python app ("backend"), "" for the root
     py_files: frozenset[str] = frozenset()  # entries of python_dir
     node: NodeApp | None = None
@@ -346,6 +349,9 @@ def read_layout(root: Path) -> ProjectLayout:
             continue
         module = fname[:-3].replace("/", ".")
         m = re.search(r"^(\w+)\s*=\s*(?:fastapi\.)?(?:FastAPI|Starlette)\(", text, re.MULTILINE)
+        if m is None and re.search(r"^\s*(?:from|import)\s+(?:fastapi|starlette)\b", text, re.MULTILINE):
+            # An app factory: `app = get_application()` in a module that imports FastAPI.
+            m = re.search(r"^(app|application)\s*=\s*[A-Za-z_][\w.]*\(", text, re.MULTILINE)
         if m and asgi_app is None:
             asgi_app, asgi_dir = f"{module}:{m.group(1)}", prefix
         m = re.search(r"^(\w+)\s*=\s*(?:flask\.)?Flask\(", text, re.MULTILINE)
@@ -403,6 +409,7 @@ def read_layout(root: Path) -> ProjectLayout:
         server_configs=server_configs,
         dockerfile_pythons=dockerfile_pythons,
         index_urls=_index_urls(base, py_entries),
+        requirements_closure=_requirements_closure(root, python_dir),
         script_files=script_files,
         python_dir=python_dir,
         py_files=py_entries,
@@ -457,6 +464,35 @@ def _dockerfile_pythons(base: Path, entries: frozenset[str]) -> tuple[tuple[str,
             if version:
                 out.append((f"{name}:{number}", version))
     return tuple(out)
+
+
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)[\s=]+(\S+)", re.MULTILINE)
+
+
+def _requirements_closure(root: Path, python_dir: str) -> frozenset[str] | None:
+    """Files `requirements.txt` includes with -r, transitively (Heroku and pip read only these)."""
+    start = f"{python_dir}/requirements.txt" if python_dir else "requirements.txt"
+    if not (root / start).is_file():
+        return None
+    seen: set[str] = set()
+    todo = [start]
+    while todo and len(seen) < 100:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        text = _read_capped(root / rel) or ""
+        for inc in _INCLUDE.findall(text):
+            target = (Path(rel).parent / inc).as_posix()
+            parts: list[str] = []
+            for part in target.split("/"):
+                if part == "..":
+                    if parts:
+                        parts.pop()
+                elif part and part != ".":
+                    parts.append(part)
+            todo.append("/".join(parts))
+    return frozenset(seen)
 
 
 _INDEX_OPT = re.compile(r"^\s*(?:-i|--index-url|--extra-index-url)[\s=]+(\S+)", re.MULTILINE)

@@ -422,3 +422,28 @@ def test_an_exact_patch_only_on_an_archived_debian_moves_within_its_line() -> No
     )
     assert c.image == "python:3.6.15-slim-bullseye"
     assert any("archived" in w and "3.6.15" in w for w in c.warnings)
+
+
+def test_requirement_files_requirements_txt_does_not_reach_are_not_installed(tmp_path: Path) -> None:
+    layout = _layout(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/heroku.txt\n",
+            "requirements/heroku.txt": "-r common.txt\ngunicorn==19.7.1\n",
+            "requirements/common.txt": "flask==0.12.2\n",
+            "requirements/docker.txt": "pymysql==0.7.11\n",
+        },
+    )
+    assert layout.requirements_closure == frozenset(
+        {"requirements.txt", "requirements/heroku.txt", "requirements/common.txt"}
+    )
+    snap = project(
+        (
+            req("gunicorn", "==19.7.1", source="requirements/heroku.txt:2"),
+            req("flask", "==0.12.2", source="requirements/common.txt:1"),
+            req("pymysql", "==0.7.11", source="requirements/docker.txt:1"),
+        )
+    )
+    got = plan(snap, layout, None, Options())
+    assert "pymysql" not in got.locks["requirements.lock"]
+    assert "flask==0.12.2" in got.locks["requirements.lock"]
