@@ -340,14 +340,17 @@ def read_layout(root: Path) -> ProjectLayout:
         except OSError:
             src_pkgs = []
         candidates.extend(
-            ("src", f"{pkg}/{f}") for pkg in src_pkgs for f in _APP_FILES if (base / "src" / pkg / f).is_file()
+            ("src", f"{pkg}/{f}")
+            for pkg in src_pkgs
+            for f in (*_APP_FILES, "__init__.py")
+            if (base / "src" / pkg / f).is_file()
         )
     flask_commands: list[tuple[str, str]] = []
     for prefix, fname in candidates:
         text = _read_capped(base / prefix / fname)
         if text is None:
             continue
-        module = fname[:-3].replace("/", ".")
+        module = fname[:-3].replace("/", ".").removesuffix(".__init__")
         m = re.search(r"^(\w+)\s*=\s*(?:fastapi\.)?(?:FastAPI|Starlette)\(", text, re.MULTILINE)
         if m is None and re.search(r"^\s*(?:from|import)\s+(?:fastapi|starlette)\b", text, re.MULTILINE):
             # An app factory: `app = get_application()` in a module that imports FastAPI.

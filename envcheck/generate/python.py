@@ -156,11 +156,9 @@ def host_fits(project: Snapshot, source: Snapshot | None, local: frozenset[str])
         return True, ""
     parts = []
     if missing:
-        parts.append(
-            f"{len(missing)} of the {checked} pinned requirements are not installed there ({', '.join(missing[:3])})"
-        )
+        parts.append(f"{len(missing)} of its {checked} pinned requirements are not installed: {', '.join(missing[:3])}")
     if wrong:
-        parts.append(f"{len(wrong)} are at other versions ({', '.join(wrong[:3])})")
+        parts.append(f"{len(wrong)} installed at another version: {', '.join(wrong[:3])}")
     return False, "; ".join(parts)
 
 
