@@ -403,9 +403,11 @@ def plan_python(
     warnings.extend(pkg_warnings)
 
     env_names = frozenset(r.name for r in declared.env_refs)
-    serving = plan_serving(layout, pins, env_names)
+    # Unpinned lines install too (at whatever version pip resolves): they count as present.
+    present = {**{n: "" for n in lock.names}, **pins}
+    serving = plan_serving(layout, present, env_names)
     warnings.extend(serving.warnings)
-    problem = check_executables(serving.argv, scripts=scripts, locked=pins, files=layout.py_files)
+    problem = check_executables(serving.argv, scripts=scripts, locked=present, files=layout.py_files)
     if problem is not None:
         raise GenerateError(
             f"the start command {' '.join(serving.argv)!r} cannot run in the image: {problem}; "

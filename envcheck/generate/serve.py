@@ -426,11 +426,12 @@ def plan_serving(
         )
         port, port_why = _default_port(layout, 5000, "Flask's default port")
         return Serving(
-            _exec_argv(["flask", "--app", layout.flask_app, "run", "--host", "0.0.0.0", "--port", "{port}"]),  # noqa: S104 - see _LOCAL
+            # FLASK_APP (set below) rather than --app, which Flask before 2.2 does not know.
+            _exec_argv(["flask", "run", "--host", "0.0.0.0", "--port", "{port}"]),  # noqa: S104 - see _LOCAL
             f"{where} builds a Flask app; only Flask's development server is available (see the warning)",
             port,
             _port_note(port, port_why),
-            (("PORT", str(port)), *flask_env),
+            (("PORT", str(port)), *(flask_env or (("FLASK_APP", layout.flask_app),))),
             tuple(build),
             release,
             tuple(warnings),

@@ -235,7 +235,7 @@ def test_python_image_shape() -> None:
         (
             ProjectLayout(py_files=frozenset({"app.py"}), flask_app="app:app"),
             {"flask": "3.1.0"},
-            '["/bin/sh", "-c", "exec flask --app app:app run --host 0.0.0.0 --port \\"${PORT}\\""]',
+            '["/bin/sh", "-c", "exec flask run --host 0.0.0.0 --port \\"${PORT}\\""]',
             5000,
         ),
         (
