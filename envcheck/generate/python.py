@@ -565,12 +565,11 @@ def _runtime_stage(
         )
     final.append(Env(tuple(env_vars)))
     final.extend(env_steps(project, source, OWN_ENV | {n for n, _ in serving.env}))
-    final.append(
-        Run(
-            f"useradd --no-log-init --create-home --uid {APP_UID} --shell /usr/sbin/nologin app",
-            ("# A fixed uid, so volume permissions and runAsUser policies can name it.",),
-        )
-    )
+    useradd = f"useradd --no-log-init --create-home --uid {APP_UID} --shell /usr/sbin/nologin app"
+    if not options.read_only_code:
+        # COPY --chown owns what it copies, not an /app that WORKDIR made as root.
+        useradd += f" \\\n && install -d -o {APP_UID} -g {APP_UID} /app"
+    final.append(Run(useradd, ("# A fixed uid, so volume permissions and runAsUser policies can name it.",)))
     final.append(Copy((VENV,), VENV, from_stage="builder"))
     if node_mode == "runtime" and node is not None:
         final.append(

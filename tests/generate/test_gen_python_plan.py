@@ -301,6 +301,8 @@ def test_the_app_directory_belongs_to_the_app_user_unless_read_only_is_asked() -
     writable = plan(snap, PY, None, Options())
     code = [c for c in writable.final.find(Copy) if c.dest == "/app"]
     assert code[0].chown == "10001:10001"
+    # The folder itself too: COPY --chown does not change a WORKDIR made by root.
+    assert any("install -d -o 10001 -g 10001 /app" in r.command for r in writable.final.find(Run))
     assert writable.final.find(User)[0].uid == 10001
     read_only = plan(snap, PY, None, Options(read_only_code=True))
     assert next(c for c in read_only.final.find(Copy) if c.dest == "/app").chown is None
