@@ -64,7 +64,7 @@ ARCHES: tuple[str, ...] = ("x86_64", "aarch64")
 _LEGACY_MANYLINUX = {(2, 5): "manylinux1", (2, 12): "manylinux2010", (2, 17): "manylinux2014"}
 
 
-class IndexError_(Exception):
+class IndexAnswerError(Exception):
     """An index answered something unreadable (kept apart from "unreachable")."""
 
 
@@ -214,10 +214,10 @@ def parse_page(name: str, body: bytes, content_type: str) -> ProjectPage:
         try:
             data: Any = json.loads(body)
         except (ValueError, RecursionError):
-            raise IndexError_("the index sent malformed JSON") from None
+            raise IndexAnswerError("the index sent malformed JSON") from None
         raw = data.get("files") if isinstance(data, dict) else None
         if not isinstance(raw, list):
-            raise IndexError_("the index's JSON page has no files list")
+            raise IndexAnswerError("the index's JSON page has no files list")
         files = []
         for f in raw:
             if not isinstance(f, dict) or not isinstance(f.get("filename"), str):
@@ -299,7 +299,7 @@ class IndexClient:
             with urllib.request.urlopen(request, timeout=self.timeout, context=context) as resp:  # noqa: S310 - http(s) only, see index_config
                 body = resp.read(_MAX_PAGE + 1)
                 if len(body) > _MAX_PAGE:
-                    raise IndexError_("the index page is too large")
+                    raise IndexAnswerError("the index page is too large")
                 return body, resp.headers.get("Content-Type", "")
         except urllib.error.HTTPError as exc:
             if exc.code in (404, 410):
@@ -327,7 +327,7 @@ class IndexClient:
             if got is None:
                 try:
                     got = self._get(url)
-                except (urllib.error.URLError, OSError, IndexError_, ValueError) as exc:
+                except (urllib.error.URLError, OSError, IndexAnswerError, ValueError) as exc:
                     reason = getattr(exc, "reason", None) or exc
                     why = f"{_host(index)}: {reason}"
                     stale = self._cached(url, stale_ok=True)
@@ -343,7 +343,7 @@ class IndexClient:
                 continue  # not on this index; another may have it
             try:
                 page = parse_page(key, *got)
-            except IndexError_ as exc:
+            except IndexAnswerError as exc:
                 problems.append(f"{_host(index)}: {exc}")
                 continue
             found = True
