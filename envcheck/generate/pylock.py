@@ -184,7 +184,21 @@ def from_lock_file(
         for e in sorted(entries, key=lambda e: (canonicalize_name(e.name), e.version, e.marker or ""))
         if _marker_applies(e.marker, env)
     )
-    return PyLock(lines=_dedupe(lines), origin=f"{fname}"), None
+    # A VCS requirement (Pipfile `{git = …}`) has no version for a lock to record;
+    # left out, pip would resolve the name from the index, and hash mode refuses that.
+    have = {line.name for line in lines}
+    vcs = tuple(
+        LockLine(name=canonicalize_name(r.name), requirement=f"{canonicalize_name(r.name)} @ {r.url}", pinned=False)
+        for r in mains
+        if r.url and canonicalize_name(r.name) not in have
+    )
+    warnings: tuple[str, ...] = ()
+    if vcs:
+        warnings = (
+            f"{fname} records no version for {', '.join(v.name for v in vcs)}: installed from "
+            f"{', '.join(v.requirement.split(' @ ', 1)[1] for v in vcs)} as the project declares it",
+        )
+    return PyLock(lines=_dedupe((*lines, *vcs)), origin=f"{fname}", warnings=warnings), None
 
 
 def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, str | None]:

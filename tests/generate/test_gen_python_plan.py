@@ -449,3 +449,20 @@ def test_requirement_files_requirements_txt_does_not_reach_are_not_installed(tmp
     got = plan(snap, layout, None, Options())
     assert "pymysql" not in got.locks["requirements.lock"]
     assert "flask==0.12.2" in got.locks["requirements.lock"]
+
+
+def test_a_vcs_requirement_the_lock_cannot_version_is_installed_from_its_url_with_git() -> None:
+    snap = project(
+        (
+            req("flasgger", "*", source="Pipfile:3"),
+            req("pyyaml", "", source="Pipfile:4", url="git+https://example.invalid/pyyaml.git"),
+        ),
+        locks=(lock("flasgger", "0.9.0", source="Pipfile.lock", hashes=("sha256:" + "a" * 64,)),),
+    )
+    got = plan(snap, PY, None, Options())
+    text = got.locks["requirements.lock"]
+    assert "pyyaml @ git+https://example.invalid/pyyaml.git" in text
+    assert "--hash" not in text  # pip's hash mode is all or nothing
+    builder = got.stage("builder")
+    assert builder is not None and "git" in [p for s in builder.find(SystemPackages) for p in s.packages]
+    assert any("records no version for pyyaml" in w for w in got.warnings)
