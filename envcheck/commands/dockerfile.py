@@ -54,7 +54,7 @@ def register(sub: Any) -> None:
         action="store_true",
         help="do not ask the package index whether every pin installs (warns that it was not checked)",
     )
-    parser.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
+    parser.add_argument("--config", metavar="PATH", help="config file (for env-allow, dockerfile-read-only-code)")
     parser.set_defaults(func=run)
 
 
