@@ -407,3 +407,43 @@ def declared_fallback(declared: Declared, local: frozenset[str], env: Mapping[st
     if unpinned:
         warnings.append(_unpinned_warning(sorted(set(unpinned)), "recorded"))
     return PyLock(lines=_dedupe(lines), origin=origin, warnings=tuple(warnings))
+
+
+def with_requested_extras(
+    lock: PyLock, requires_dist: Mapping[str, tuple[str, ...]] | None, env: Mapping[str, str]
+) -> PyLock:
+    """Write the extras locked distributions ask of each other on their lines (``uvicorn[standard]==…``).
+
+    pip's hash-checking mode treats ``uvicorn[standard]>=0.15`` (asked by
+    fastapi-cli) as a requirement of its own and refuses it unless a lock line
+    names the extra; the versions are unchanged.
+    """
+    if requires_dist is None:
+        return lock
+    names = lock.names
+    wanted: dict[str, set[str]] = {}
+    for line in lock.lines:
+        for raw in requires_dist.get(line.name, ()):
+            try:
+                dep = Requirement(raw)
+            except InvalidRequirement:
+                continue
+            marker = str(dep.marker) if dep.marker else None
+            dep_name = canonicalize_name(dep.name)
+            if dep.extras and dep_name in names and _marker_applies(marker, env):
+                wanted.setdefault(dep_name, set()).update(dep.extras)
+    if not wanted:
+        return lock
+    lines = []
+    for line in lock.lines:
+        extras = wanted.get(line.name)
+        name, sep, rest = line.requirement.partition("==")
+        if extras and sep and "[" not in name:
+            lines.append(
+                LockLine(
+                    line.name, f"{name}[{','.join(sorted(extras))}]=={rest}", line.hashes, line.marker, line.pinned
+                )
+            )
+        else:
+            lines.append(line)
+    return PyLock(tuple(lines), lock.origin, lock.tooling, lock.warnings)

@@ -467,3 +467,13 @@ def test_a_vcs_requirement_the_lock_cannot_version_is_installed_from_its_url_wit
     builder = got.stage("builder")
     assert builder is not None and "git" in [p for s in builder.find(SystemPackages) for p in s.packages]
     assert any("records no version for pyyaml" in w for w in got.warnings)
+
+
+def test_extras_a_locked_distribution_asks_of_another_are_written_on_its_line() -> None:
+    snap = project(
+        (req("fastapi-cli", "", source="pyproject.toml:5"),),
+        locks=(lock("fastapi-cli", "0.0.13", source="uv.lock"), lock("uvicorn", "0.37.0", source="uv.lock")),
+    )
+    requires = {"fastapi-cli": ("uvicorn[standard]>=0.15.0",), "uvicorn": ()}
+    got = plan(snap, PY, None, Options(), requires_dist=requires)
+    assert "uvicorn[standard]==0.37.0" in got.locks["requirements.lock"]
