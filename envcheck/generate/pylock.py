@@ -412,13 +412,19 @@ def declared_fallback(declared: Declared, local: frozenset[str], env: Mapping[st
 def with_requested_extras(
     lock: PyLock, requires_dist: Mapping[str, tuple[str, ...]] | None, env: Mapping[str, str]
 ) -> PyLock:
-    """Write the extras locked distributions ask of each other on their lines (``uvicorn[standard]==…``).
+    """Add a line for each extra locked distributions ask of each other (``uvicorn[standard]==…``).
 
     pip's hash-checking mode treats ``uvicorn[standard]>=0.15`` (asked by
     fastapi-cli) as a requirement of its own and refuses it unless a lock line
     names the extra; the versions are unchanged.
     """
-    if requires_dist is None:
+    pip = dict(lock.tooling).get("pip")
+    try:
+        old_pip = pip is not None and Version(pip) < Version("20.3")
+    except InvalidVersion:
+        old_pip = False
+    if requires_dist is None or old_pip:
+        # pip before 20.3 refuses a name listed twice ("Double requirement given").
         return lock
     names = lock.names
     wanted: dict[str, set[str]] = {}
@@ -438,12 +444,9 @@ def with_requested_extras(
     for line in lock.lines:
         extras = wanted.get(line.name)
         name, sep, rest = line.requirement.partition("==")
+        lines.append(line)
         if extras and sep and "[" not in name:
-            lines.append(
-                LockLine(
-                    line.name, f"{name}[{','.join(sorted(extras))}]=={rest}", line.hashes, line.marker, line.pinned
-                )
-            )
-        else:
-            lines.append(line)
+            # Both lines: pip's resolver asks for `pydantic` and `pydantic[email]` separately.
+            extra = f"{name}[{','.join(sorted(extras))}]=={rest}"
+            lines.append(LockLine(line.name, extra, line.hashes, line.marker, line.pinned))
     return PyLock(tuple(lines), lock.origin, lock.tooling, lock.warnings)

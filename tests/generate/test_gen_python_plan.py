@@ -476,4 +476,5 @@ def test_extras_a_locked_distribution_asks_of_another_are_written_on_its_line() 
     )
     requires = {"fastapi-cli": ("uvicorn[standard]>=0.15.0",), "uvicorn": ()}
     got = plan(snap, PY, None, Options(), requires_dist=requires)
-    assert "uvicorn[standard]==0.37.0" in got.locks["requirements.lock"]
+    text = got.locks["requirements.lock"]
+    assert "uvicorn[standard]==0.37.0" in text and "\nuvicorn==0.37.0" in text
