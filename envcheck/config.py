@@ -42,6 +42,7 @@ _KNOWN = {
     "include",
     "exclude",
     "allow-empty",
+    "dockerfile-read-only-code",
 }
 
 
@@ -59,6 +60,8 @@ class Config:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     allow_empty: bool = False
+    # `envcheck dockerfile`: keep the app's folder owned by root (the app cannot write beside its code).
+    dockerfile_read_only_code: bool = False
     path: str | None = None  # where it was read from, for messages
 
 
@@ -136,6 +139,10 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(allow_empty, bool):
         raise ConfigError("allow-empty: expected true or false", path=where)
 
+    read_only = table.get("dockerfile-read-only-code", False)
+    if not isinstance(read_only, bool):
+        raise ConfigError("dockerfile-read-only-code: expected true or false", path=where)
+
     def rel(key: str) -> Path | None:
         value = table.get(key)
         if value is None:
@@ -156,5 +163,6 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
         include=globs("include"),
         exclude=globs("exclude"),
         allow_empty=allow_empty,
+        dockerfile_read_only_code=read_only,
         path=where,
     )

@@ -184,7 +184,21 @@ def from_lock_file(
         for e in sorted(entries, key=lambda e: (canonicalize_name(e.name), e.version, e.marker or ""))
         if _marker_applies(e.marker, env)
     )
-    return PyLock(lines=_dedupe(lines), origin=f"{fname}"), None
+    # A VCS requirement (Pipfile `{git = …}`) has no version for a lock to record;
+    # left out, pip would resolve the name from the index, and hash mode refuses that.
+    have = {line.name for line in lines}
+    vcs = tuple(
+        LockLine(name=canonicalize_name(r.name), requirement=f"{canonicalize_name(r.name)} @ {r.url}", pinned=False)
+        for r in mains
+        if r.url and canonicalize_name(r.name) not in have
+    )
+    warnings: tuple[str, ...] = ()
+    if vcs:
+        warnings = (
+            f"{fname} records no version for {', '.join(v.name for v in vcs)}: installed from "
+            f"{', '.join(v.requirement.split(' @ ', 1)[1] for v in vcs)} as the project declares it",
+        )
+    return PyLock(lines=_dedupe((*lines, *vcs)), origin=f"{fname}", warnings=warnings), None
 
 
 def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, str | None]:
@@ -287,6 +301,8 @@ def from_snapshot(
             needed = {n for n in installed if n not in TOOLING}
             origin = f"every distribution installed in the {label} (no metadata for {', '.join(sorted(unknown)[:3])})"
 
+    # The installer tooling the venv step pins is not repeated in the lock.
+    needed -= {n for n, _ in tooling}
     lines: list[LockLine] = []
     by_name: dict[str, DeclaredReq] = {canonicalize_name(r.name): r for r in mains}
     for name in sorted(needed):
@@ -391,3 +407,46 @@ def declared_fallback(declared: Declared, local: frozenset[str], env: Mapping[st
     if unpinned:
         warnings.append(_unpinned_warning(sorted(set(unpinned)), "recorded"))
     return PyLock(lines=_dedupe(lines), origin=origin, warnings=tuple(warnings))
+
+
+def with_requested_extras(
+    lock: PyLock, requires_dist: Mapping[str, tuple[str, ...]] | None, env: Mapping[str, str]
+) -> PyLock:
+    """Add a line for each extra locked distributions ask of each other (``uvicorn[standard]==…``).
+
+    pip's hash-checking mode treats ``uvicorn[standard]>=0.15`` (asked by
+    fastapi-cli) as a requirement of its own and refuses it unless a lock line
+    names the extra; the versions are unchanged.
+    """
+    pip = dict(lock.tooling).get("pip")
+    try:
+        old_pip = pip is not None and Version(pip) < Version("20.3")
+    except InvalidVersion:
+        old_pip = False
+    if requires_dist is None or old_pip:
+        # pip before 20.3 refuses a name listed twice ("Double requirement given").
+        return lock
+    names = lock.names
+    wanted: dict[str, set[str]] = {}
+    for line in lock.lines:
+        for raw in requires_dist.get(line.name, ()):
+            try:
+                dep = Requirement(raw)
+            except InvalidRequirement:
+                continue
+            marker = str(dep.marker) if dep.marker else None
+            dep_name = canonicalize_name(dep.name)
+            if dep.extras and dep_name in names and _marker_applies(marker, env):
+                wanted.setdefault(dep_name, set()).update(dep.extras)
+    if not wanted:
+        return lock
+    lines = []
+    for line in lock.lines:
+        extras = wanted.get(line.name)
+        name, sep, rest = line.requirement.partition("==")
+        lines.append(line)
+        if extras and sep and "[" not in name:
+            # Both lines: pip's resolver asks for `pydantic` and `pydantic[email]` separately.
+            extra = f"{name}[{','.join(sorted(extras))}]=={rest}"
+            lines.append(LockLine(line.name, extra, line.hashes, line.marker, line.pinned))
+    return PyLock(tuple(lines), lock.origin, lock.tooling, lock.warnings)
