@@ -1,0 +1,133 @@
+"""A Dockerfile as frozen data: what the image is made of, each part with its reason.
+
+The ecosystem planners (:mod:`.python`, :mod:`.node`) decide; they return a
+:class:`Plan`.  :mod:`.render` is the only code that turns a plan into text,
+so tests assert on decisions (the base image, the CMD's argv, the port, the
+system packages) rather than on wording, and golden files cover the text.
+
+Every step carries ``why``: the comment lines written above it.  A reader of
+the Dockerfile sees the same reasons a test can inspect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Comment lines only (a list of runtime settings, a once-before-start step)."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """``ARG NAME`` lines: build arguments with no default (unset unless given)."""
+
+    names: tuple[str, ...]
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """One ``ENV`` instruction; values are rendered as given (already quoted)."""
+
+    vars: tuple[tuple[str, str], ...]
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A ``RUN`` in shell form; ``command`` may hold `` \\`` continuations."""
+
+    command: str
+    why: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()  # "type=secret,id=npmrc,target=/root/.npmrc"
+
+
+@dataclass(frozen=True, slots=True)
+class SystemPackages:
+    """Debian packages installed with apt, without recommends, lists removed."""
+
+    packages: tuple[str, ...]
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    sources: tuple[str, ...]
+    dest: str
+    why: tuple[str, ...] = ()
+    from_stage: str | None = None
+    chown: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Workdir:
+    path: str
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    uid: int
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Expose:
+    port: int
+    why: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cmd:
+    """The start command: exec form (``argv``), or ``shell`` when it needs one."""
+
+    argv: tuple[str, ...]
+    why: tuple[str, ...] = ()
+
+
+Step = Note | Arg | Env | Run | SystemPackages | Copy | Workdir | User | Expose | Cmd
+S = TypeVar("S", Note, Arg, Env, Run, SystemPackages, Copy, Workdir, User, Expose, Cmd)
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    image: str  # "python:3.11.7-slim-bookworm"; the renderer adds a digest when it has one
+    steps: tuple[Step, ...] = ()
+    name: str | None = None  # "builder"; the final stage has none
+    why: tuple[str, ...] = ()
+
+    def find(self, kind: type[S]) -> tuple[S, ...]:
+        return tuple(s for s in self.steps if isinstance(s, kind))
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A whole Dockerfile: header comments, then its stages; the last one runs."""
+
+    header: tuple[str, ...]
+    stages: tuple[Stage, ...]
+    warnings: tuple[str, ...] = ()
+    locks: Mapping[str, str] = field(default_factory=dict)  # project-relative path -> text
+
+    @property
+    def final(self) -> Stage:
+        return self.stages[-1]
+
+    @property
+    def cmd(self) -> Cmd | None:
+        found = self.final.find(Cmd)
+        return found[-1] if found else None
+
+    @property
+    def expose(self) -> Expose | None:
+        found = self.final.find(Expose)
+        return found[-1] if found else None
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
