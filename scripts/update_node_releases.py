@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from envcheck.generate.node_releases import PACKAGE, stable_versions
+from envcheck.generate.node_releases import PACKAGE, stable_versions  # noqa: E402 - after the path is set
 
 
 def main() -> int:

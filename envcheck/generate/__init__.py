@@ -70,13 +70,19 @@ def generate_for(
     layout = read_layout(root)
     project = scan_project(root, files=_app_files(root, layout))
     requires = read_requires_dist(source.active_packages("python")) if source is not None else None
-    options = Options(version_source=mode, lock_path=lock_path.removeprefix("./"))
+    releases = None
+    if layout.node is not None:
+        from envcheck.generate import node_releases
+
+        # The registry's release list (cached a day), or the shipped snapshot with a warning.
+        releases = node_releases.load(root)
+    options = Options(version_source=mode, lock_path=lock_path.removeprefix("./"), node_releases=releases)
     files = generate(project, layout, source, options, requires)
     if digests is not None:
         refs = sorted(set(re.findall(r"^FROM (\S+)", files.dockerfile, re.MULTILINE)))
         found = digests(refs)
         if found:
-            options = Options(version_source=mode, lock_path=options.lock_path, base_digests=dict(found))
+            options = replace(options, base_digests=dict(found))
             files = generate(project, layout, source, options, requires)
         missing = [r for r in refs if r not in found]
         if missing:

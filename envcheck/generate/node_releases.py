@@ -226,7 +226,9 @@ def load(root: Path | None = None, *, env: Mapping[str, str] | None = None) -> N
     return _merge(data, versions, now)
 
 
-def _merge(data: NodeReleases, versions: tuple[str, ...], when: _dt.datetime, warning: str | None = None) -> NodeReleases:
+def _merge(
+    data: NodeReleases, versions: tuple[str, ...], when: _dt.datetime, warning: str | None = None
+) -> NodeReleases:
     day = when.date().isoformat()
     return NodeReleases(
         versions=versions,

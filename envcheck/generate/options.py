@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from envcheck.errors import EnvcheckError
 from envcheck.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from envcheck.generate.node_releases import NodeReleases
 
 VersionSource = Literal["auto", "host", "lock", "snapshot"]
 
@@ -63,6 +66,8 @@ class Options:
     # The app's own folder stays owned by root (the app cannot rewrite its code);
     # by default it belongs to the app user, as buildpacks do (logs/, sqlite files).
     read_only_code: bool = False
+    # Node releases to choose from (the registry's list, or the shipped snapshot when None).
+    node_releases: NodeReleases | None = None
 
 
 @dataclass(frozen=True, slots=True)
