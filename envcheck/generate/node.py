@@ -156,6 +156,38 @@ def frameworks() -> tuple[Framework, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def openssl_legacy() -> tuple[tuple[str, str], ...]:
+    """``envcheck/data/node_compat.toml``: (package, first fixed version) of MD4-hashing bundlers."""
+    name = "node_compat.toml"
+    raw = _data(name).get("openssl_legacy")
+    if not isinstance(raw, list):
+        raise _bad(name, "no [[openssl_legacy]] entries")
+    out: list[tuple[str, str]] = []
+    for entry in raw:
+        pkg = entry.get("package") if isinstance(entry, dict) else None
+        below = entry.get("below") if isinstance(entry, dict) else None
+        if not isinstance(pkg, str) or not isinstance(below, str) or not _FULL.match(below):
+            raise _bad(name, "each [[openssl_legacy]] needs package and a below = X.Y.Z version")
+        out.append((pkg, below))
+    return tuple(out)
+
+
+def needs_openssl_legacy(declared: Declared | None, node_version: str) -> tuple[str, ...]:
+    """``name@version`` of locked packages that hash with MD4, when the chosen node has OpenSSL 3."""
+    if declared is None or version_key(node_version)[0] < 17:
+        return ()
+    table = openssl_legacy()
+    found = {
+        f"{e.name}@{e.version}"
+        for e in declared.locks
+        if e.ecosystem == "node"
+        for pkg, below in table
+        if e.name == pkg and satisfies(e.version, f"<{below}") is True
+    }
+    return tuple(sorted(found))
+
+
 # --------------------------------------------------------------------------- which node
 
 
@@ -169,12 +201,22 @@ def host_runs_project(source: Snapshot | None, declared: Declared | None) -> boo
     """
     if source is None or source.runtime("node") is None:
         return False
-    installed = {p.name: p.version for p in source.active_packages("node")}
-    if not installed:
+    packages = source.active_packages("node")
+    if not packages:
         return False
-    locked = [e for e in (declared.locks if declared else ()) if e.ecosystem == "node" and not e.dev]
-    top = {e.name: e.version for e in locked if e.path is None or e.path.count("node_modules/") <= 1}
-    return all(installed.get(name, version) == version for name, version in top.items())
+    by_path = {p.path: p.version for p in packages if p.path}
+    by_name: dict[str, set[str]] = {}
+    for p in packages:
+        by_name.setdefault(p.name, set()).add(p.version)
+    for e in declared.locks if declared else ():
+        if e.ecosystem != "node" or e.dev:
+            continue
+        if e.path and e.path in by_path:
+            if by_path[e.path] != e.version:
+                return False
+        elif e.name in by_name and e.version not in by_name[e.name]:
+            return False
+    return True
 
 
 def _lts_majors(releases: NodeReleases) -> list[int]:
@@ -304,7 +346,7 @@ def choose_node_version(
     if eol:
         warnings.append(
             f"node {version_key(chosen)[0]} reached its end of life on {eol}: no more security fixes; "
-            f"pinned {chosen} as declared — plan an upgrade"
+            f"{chosen} is still pinned ({reason}) — plan an upgrade"
         )
     return Choice(chosen, reason), tuple(warnings)
 
@@ -875,6 +917,22 @@ def plan_node(
             )
         if build:
             build_steps.append(Run(f"{install.run} build", ("# The build runs with dev dependencies installed.",)))
+        legacy = needs_openssl_legacy(project.declared, choice.version)
+        if legacy:
+            build_steps.insert(
+                0,
+                Env(
+                    (("NODE_OPTIONS", "--openssl-legacy-provider"),),
+                    (
+                        f"# {', '.join(legacy)} hash with MD4, which node {version_key(choice.version)[0]}'s OpenSSL 3",
+                        "# disables: the legacy provider brings it back for the build.",
+                    ),
+                ),
+            )
+            warnings.append(
+                f"{', '.join(legacy)} {'needs' if len(legacy) == 1 else 'need'} OpenSSL's legacy provider on node {choice.version}: "
+                "the build sets NODE_OPTIONS=--openssl-legacy-provider; upgrading them removes the need"
+            )
         stages.append(Stage("deps", tuple(build_steps), "build"))
         if serve.static_dir is None:
             prune_why = "# Production dependencies only: dev ones are dropped, no script runs again."
@@ -917,7 +975,8 @@ def plan_node(
         env_vars.append(("PORT", str(serve.port)))
         env_why.append(f"# PORT: where the app listens ({serve.port_why}); `docker run -e PORT=…` moves it.")
     if serve.bin_path:
-        env_vars.append(("PATH", f"{app_workdir}/node_modules/.bin:{workdir}/node_modules/.bin:$PATH"))
+        bins = dict.fromkeys((f"{app_workdir}/node_modules/.bin", f"{workdir}/node_modules/.bin"))
+        env_vars.append(("PATH", ":".join((*bins, "$PATH"))))
         env_why.append("# The framework's own command, from the app's node_modules/.bin.")
     steps.append(Env(tuple(env_vars), tuple(env_why)))
     steps.extend(env_steps(project, source, OWN_ENV))
