@@ -208,15 +208,18 @@ def host_runs_project(source: Snapshot | None, declared: Declared | None) -> boo
     by_name: dict[str, set[str]] = {}
     for p in packages:
         by_name.setdefault(p.name, set()).add(p.version)
+    # Locks without install paths (yarn.lock, pnpm-lock.yaml) list every resolved version of a
+    # name; the tree agrees when it holds at least one of them (a copy may be deduplicated away).
+    pathless: dict[str, set[str]] = {}
     for e in declared.locks if declared else ():
         if e.ecosystem != "node" or e.dev:
             continue
         if e.path and e.path in by_path:
             if by_path[e.path] != e.version:
                 return False
-        elif e.name in by_name and e.version not in by_name[e.name]:
-            return False
-    return True
+        elif not e.path:
+            pathless.setdefault(e.name, set()).add(e.version)
+    return all(not (name in by_name and not by_name[name] & versions) for name, versions in pathless.items())
 
 
 def _lts_majors(releases: NodeReleases) -> list[int]:
@@ -425,7 +428,12 @@ _YARN1_LOCK_BACK = "if [ -f /tmp/yarn.lock.orig ]; then mv /tmp/yarn.lock.orig y
 
 
 def _yarn1(flags: str) -> str:
-    return f"{_YARN1_LOCK_TO_MIRROR} \\\n && yarn install {flags} \\\n && yarn cache clean \\\n && {_YARN1_LOCK_BACK}"
+    # --ignore-engines: Yarn 1 alone makes a dependency's `engines` fatal (npm warns); old locks hold
+    # packages whose engines stop at a long-gone node (upath 1.0.4: <=9), while the node is chosen above.
+    return (
+        f"{_YARN1_LOCK_TO_MIRROR} \\\n && yarn install {flags} --ignore-engines \\\n"
+        f" && yarn cache clean \\\n && {_YARN1_LOCK_BACK}"
+    )
 
 
 def _pnpm_release(node: NodeApp, source: Snapshot | None, pm: re.Match[str] | None) -> tuple[str, str, str | None]:
@@ -827,6 +835,14 @@ def plan_serve(node: NodeApp) -> Serve:
 # --------------------------------------------------------------------------- the plan
 
 
+def _lifecycle_builds(node: NodeApp) -> bool:
+    """An install script of the root already runs the build (`"postinstall": "npm run build"`)."""
+    return any(
+        not member and re.search(r"\b(?:npm|pnpm|yarn)\s+(?:run\s+)?build\b", command)
+        for member, _, command in node.lifecycle
+    )
+
+
 def _uses_git_hooks(node: NodeApp) -> bool:
     """husky (or a script calling it) would install git hooks during the install."""
     members = node.workspace.members if node.workspace else ()
@@ -835,19 +851,26 @@ def _uses_git_hooks(node: NodeApp) -> bool:
 
 
 def _lifecycle_run(node: NodeApp, install: NodeInstall) -> str | None:
-    """The commands that run the project's own install scripts once the tree is in place."""
+    """The commands that run the install scripts once the tree is in place, each exactly once.
+
+    What each package manager's rebuild covers (measured): ``npm rebuild`` runs
+    the dependencies', the members' and the root's install scripts but not the
+    root's ``prepare``; ``pnpm rebuild -r`` runs all of them, ``prepare``
+    included; Yarn berry's ``yarn rebuild`` only the dependencies', and its
+    installs never run ``prepare``.
+    """
     if not node.lifecycle:
         return None
+    prepare = ("preprepare", "prepare", "postprepare")
+    if install.tool == "pnpm":
+        return "pnpm rebuild -r" if node.workspace is not None else "pnpm rebuild"
     steps = [install.rebuild]
     for member, name, _ in node.lifecycle:
-        if not member:
-            steps.append(f"{install.run} {name}")
-        elif install.tool == "pnpm":
-            steps.append(f"pnpm --filter ./{member} run {name}")
-        elif install.tool == "npm":
-            steps.append(f"npm run {name} --workspace {member}")
-        else:
-            steps.append(f"(cd {member} && {install.run} {name})")
+        if install.tool in ("npm", "yarn1"):
+            if not member and name in prepare:
+                steps.append(f"{install.run} {name}")
+        elif name not in prepare:
+            steps.append(f"{install.run} {name}" if not member else f"(cd {member} && yarn run {name})")
     return " \\\n && ".join(steps)
 
 
@@ -915,7 +938,7 @@ def plan_node(
                     ("# The dependencies' install scripts, then the project's own, now that every file is here.",),
                 )
             )
-        if build:
+        if build and not _lifecycle_builds(node):
             build_steps.append(Run(f"{install.run} build", ("# The build runs with dev dependencies installed.",)))
         legacy = needs_openssl_legacy(project.declared, choice.version)
         if legacy:
@@ -939,7 +962,10 @@ def plan_node(
             if node.dev_dependencies or any(
                 m.dev_dependencies for m in (node.workspace.members if node.workspace else ())
             ):
-                stages.append(Stage("build", (Run(install.prune, (prune_why,)),), "prod"))
+                prune: tuple[Step, ...] = (Run(install.prune, (prune_why,)),)
+                if install.tool == "yarn1":
+                    prune = (install.mirror_args, *prune)  # Yarn 1's prune fetches again
+                stages.append(Stage("build", prune, "prod"))
                 runtime_from = "prod"
             else:
                 runtime_from = "build"
