@@ -693,15 +693,20 @@ def _with_port(argv: Sequence[str]) -> tuple[str, ...]:
     return ("/bin/sh", "-c", f"exec {words}")
 
 
-def _pick_app(node: NodeApp) -> tuple[str, Mapping[str, str], tuple[str, ...], tuple[str, ...], list[str]]:
-    """(dir, scripts, dependencies, dev dependencies, warnings) of the package that runs."""
-    root: tuple[str, Mapping[str, str], tuple[str, ...], tuple[str, ...], list[str]] = (
-        "",
-        node.scripts,
-        node.prod_dependencies,
-        node.dev_dependencies,
-        [],
-    )
+@dataclass(frozen=True, slots=True)
+class _App:
+    dir: str
+    scripts: Mapping[str, str]
+    deps: tuple[str, ...]
+    devs: tuple[str, ...]
+    port: int | None
+    reads_port: bool
+    warnings: tuple[str, ...] = ()
+
+
+def _pick_app(node: NodeApp) -> _App:
+    """The package that runs: the root, or the workspace member that has the server."""
+    root = _App("", node.scripts, node.prod_dependencies, node.dev_dependencies, node.port, node.reads_port)
     if "start" in node.scripts or node.main or node.workspace is None:
         return root
     runnable = [m for m in node.workspace.members if "start" in m.scripts]
@@ -721,12 +726,13 @@ def _pick_app(node: NodeApp) -> tuple[str, Mapping[str, str], tuple[str, ...], t
             f"the workspace has several apps with a start script; the image runs {app.dir} "
             f"(others: {others}): regenerate from an app's folder or set CMD for another"
         )
-    return app.dir, app.scripts, app.dependencies, app.dev_dependencies, warnings
+    return _App(app.dir, app.scripts, app.dependencies, app.dev_dependencies, app.port, app.reads_port, tuple(warnings))
 
 
 def plan_serve(node: NodeApp) -> Serve:
     """CMD and port: ``start``, a framework's server, a static server for a built site, ``main``, an entry file."""
-    app_dir, scripts, deps, devs, warnings = _pick_app(node)
+    app = _pick_app(node)
+    app_dir, scripts, deps, devs, warnings = app.dir, app.scripts, app.deps, app.devs, list(app.warnings)
     where = f"{app_dir}/package.json" if app_dir else "package.json"
     start = scripts.get("start", "").strip()
     if start:
@@ -746,10 +752,10 @@ def plan_serve(node: NodeApp) -> Serve:
             port, port_why, sets = int(fixed.group(1)), "the start script names it", False
         elif server is not None and server.port is not None:
             port, port_why, sets = server.port, f"{server.name} reads PORT (its default is {server.port})", True
-        elif node.port and not app_dir:
-            sets = node.reads_port
-            port, port_why = node.port, "the app's code listens there" + (" unless PORT says otherwise" if sets else "")
-        elif node.reads_port and not app_dir:
+        elif app.port:
+            sets = app.reads_port
+            port, port_why = app.port, "the app's code listens there" + (" unless PORT says otherwise" if sets else "")
+        elif app.reads_port:
             port, port_why, sets = 3000, "the app reads PORT; the image sets it", True
         else:
             port, port_why, sets = None, "", False

