@@ -30,6 +30,7 @@ from envcheck.generate.node_layout import (
     VersionDecl,
     Workspace,
     lifecycle_scripts,
+    local_sources,
     netlify_publish,
     read_version_decls,
     read_workspace,
@@ -76,6 +77,7 @@ class NodeApp:
     dev_dependencies: tuple[str, ...] = ()
     workspace: Workspace | None = None
     workspace_files: tuple[str, ...] = ()  # pnpm-workspace.yaml…, relative to ``dir``
+    local_sources: tuple[str, ...] = ()  # what file:/link: dependencies name, relative to ``dir``
     # (member dir or "", script, command) of the project's own install-time lifecycle scripts.
     lifecycle: tuple[tuple[str, str, str], ...] = ()
     publish_dir: str | None = None  # where a static build lands, when the project says (netlify.toml)
@@ -263,6 +265,7 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
         dev_dependencies=tuple(sorted(k for k in devs if isinstance(k, str))) if isinstance(devs, dict) else (),
         workspace=workspace,
         workspace_files=ws_files,
+        local_sources=local_sources(base, data, workspace.members if workspace else ()),
         lifecycle=lifecycle_scripts(scripts_map, workspace.members if workspace else ()),
         publish_dir=netlify_publish(base),
         reads_port=reads_port,

@@ -630,6 +630,9 @@ def copy_manifests(node: NodeApp, install: NodeInstall, dest: str) -> list[Step]
                 "# install links the same tree as the lock (and this layer is reused until one changes).",
             )
         steps.append(Copy((f"{prefix}{m.dir}/package.json",), f"{dest}{m.dir}/", why))
+    for i, path in enumerate(node.local_sources):
+        why = ("# What file: dependencies name: the install reads them.",) if i == 0 else ()
+        steps.append(Copy((f"{prefix}{path}",), f"{dest}{path}", why))
     return steps
 
 

@@ -385,6 +385,36 @@ def netlify_publish(base: Path) -> str | None:
         return None
 
 
+def local_sources(base: Path, manifest: Mapping[str, Any], members: tuple[Member, ...]) -> tuple[str, ...]:
+    """Paths (relative to ``base``) that ``file:``/``link:`` dependencies name: the install reads them.
+
+    A vendored tarball or a sibling folder must be in the install stage beside
+    the manifests, or the install fails before any code is copied.
+    """
+    found: list[str] = []
+    dirs = [("", manifest)]
+    for m in members:
+        data = _manifest(base / m.dir / "package.json")
+        if data is not None:
+            dirs.append((m.dir, data))
+    for rel, data in dirs:
+        for key in ("dependencies", "devDependencies", "optionalDependencies"):
+            deps = data.get(key)
+            if not isinstance(deps, dict):
+                continue
+            for spec in deps.values():
+                if not isinstance(spec, str) or not spec.startswith(("file:", "link:")):
+                    continue
+                target = (base / rel / spec.split(":", 1)[1]).resolve()
+                try:
+                    path = target.relative_to(base.resolve()).as_posix()
+                except ValueError:
+                    continue  # outside the build context: nothing a COPY can reach
+                if path != "." and _COPYABLE.fullmatch(path) and target.exists():
+                    found.append(path)
+    return tuple(sorted(set(found)))
+
+
 def lifecycle_scripts(root_scripts: Mapping[str, str], members: tuple[Member, ...]) -> tuple[tuple[str, str, str], ...]:
     """``(member dir or "", script name, command)`` of every own install-time lifecycle script."""
     out = [("", name, root_scripts[name]) for name in INSTALL_SCRIPTS if name in root_scripts]
