@@ -392,14 +392,14 @@ def local_sources(base: Path, manifest: Mapping[str, Any], members: tuple[Member
     the manifests, or the install fails before any code is copied.
     """
     found: list[str] = []
-    dirs = [("", manifest)]
+    dirs: list[tuple[str, Mapping[str, Any]]] = [("", manifest)]
     for m in members:
-        data = _manifest(base / m.dir / "package.json")
-        if data is not None:
-            dirs.append((m.dir, data))
-    for rel, data in dirs:
+        found_manifest = _manifest(base / m.dir / "package.json")
+        if found_manifest is not None:
+            dirs.append((m.dir, found_manifest))
+    for rel, pkg in dirs:
         for key in ("dependencies", "devDependencies", "optionalDependencies"):
-            deps = data.get(key)
+            deps = pkg.get(key)
             if not isinstance(deps, dict):
                 continue
             for spec in deps.values():
