@@ -27,7 +27,17 @@ from envcheck.errors import ConfigError
 
 SEVERITIES = ("error", "warning", "info")
 FAIL_ON = ("error", "warning", "info", "never")
-_KNOWN = {"select", "ignore", "fail-on", "rules-dir", "env-allow", "baseline", "severity", "per-path-ignores"}
+_KNOWN = {
+    "select",
+    "ignore",
+    "fail-on",
+    "rules-dir",
+    "env-allow",
+    "baseline",
+    "severity",
+    "per-path-ignores",
+    "dockerfile-read-only-code",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,8 @@ class Config:
     baseline: Path | None = None
     severity: Mapping[str, str] = field(default_factory=dict)
     per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # `envcheck dockerfile`: keep the app's folder owned by root (the app cannot write beside its code).
+    dockerfile_read_only_code: bool = False
     path: str | None = None  # where it was read from, for messages
 
 
@@ -105,6 +117,10 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(env_allow, list) or not all(isinstance(v, str) for v in env_allow):
         raise ConfigError("env-allow: expected a list of variable names", path=where)
 
+    read_only = table.get("dockerfile-read-only-code", False)
+    if not isinstance(read_only, bool):
+        raise ConfigError("dockerfile-read-only-code: expected true or false", path=where)
+
     def rel(key: str) -> Path | None:
         value = table.get(key)
         if value is None:
@@ -122,5 +138,6 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
         baseline=rel("baseline"),
         severity=severity,
         per_path_ignores=ppi,
+        dockerfile_read_only_code=read_only,
         path=where,
     )

@@ -49,6 +49,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--force", action="store_true", help="replace an existing Dockerfile")
     add_python_option(parser)
     parser.add_argument("--no-node", action="store_true", help="do not probe node on this machine")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not ask the package index whether every pin installs (warns that it was not checked)",
+    )
     parser.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
     parser.set_defaults(func=run)
 
@@ -131,12 +136,16 @@ def run(args: argparse.Namespace) -> int:
         raise EnvcheckError("not a directory", path=str(root))
     dockerfile = Path(args.output) if args.output else root / "Dockerfile"
     mode, source = _load_source(args, root)
+    from envcheck.config import load_config
+
     result = generate_for(
         root,
         dockerfile,
         source=source,
         mode=mode,
         digests=_base_digests if args.base_digest else None,
+        offline=args.offline,
+        read_only_code=load_config(root, args.config).dockerfile_read_only_code,
     )
     for warning in result.warnings:
         print(f"envcheck: warning: {warning}", file=sys.stderr)

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from packaging.utils import canonicalize_name
 
+from envcheck.generate.imports import ImportPin
 from envcheck.generate.layout import ProjectLayout
 from envcheck.generate.node import choose_for, dockerignore_for, plan_node
 from envcheck.generate.options import (
@@ -40,8 +41,8 @@ from envcheck.generate.options import (
 from envcheck.generate.plan import Plan
 from envcheck.generate.python import plan_python
 from envcheck.generate.render import render
-from envcheck.generate.versions import choose_python
 from envcheck.snapshot import Declared, DeclaredRuntime, Snapshot
+from envcheck.snapshot import Requirement as DeclaredReq
 
 __all__ = [
     "DOCKERIGNORE",
@@ -103,6 +104,18 @@ def focus(declared: Declared, layout: ProjectLayout, own_lock: str = "requiremen
             requires_source=rt.requires_source if requires_ok else None,
         )
 
+    closure = layout.requirements_closure
+
+    def reached(source: str) -> bool:
+        # With a root requirements.txt, the other requirement files (docker.txt,
+        # prod-mysql.txt) are alternatives it does not install: pip and Heroku read
+        # only what requirements.txt reaches with -r.
+        path = source.split(":", 1)[0]
+        name = path.rsplit("/", 1)[-1]
+        if closure is None or not (name.endswith((".txt", ".in")) and "requirements" in path):
+            return True
+        return path in closure
+
     return replace(
         declared,
         python=runtime(declared.python),
@@ -111,7 +124,7 @@ def focus(declared: Declared, layout: ProjectLayout, own_lock: str = "requiremen
         requirements=tuple(
             r
             for r in declared.requirements
-            if relevant_source(r.source, dirs) and r.source.split(":", 1)[0] != own_lock
+            if relevant_source(r.source, dirs) and r.source.split(":", 1)[0] != own_lock and reached(r.source)
         ),
         locks=tuple(e for e in declared.locks if relevant_source(e.source, dirs)),
     )
@@ -123,11 +136,17 @@ def plan(
     source: Snapshot | None = None,
     options: Options | None = None,
     requires_dist: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    scripts: Mapping[str, str] | None = None,
+    imports: tuple[ImportPin, ...] = (),
 ) -> Plan:
     """The plan of the project's image (its stages, lock files and warnings).
 
     ``requires_dist`` (from :func:`~envcheck.generate.layout.read_requires_dist`)
-    narrows a snapshot's packages to the project's dependency closure.
+    narrows a snapshot's packages to the project's dependency closure;
+    ``scripts`` (console script -> distribution, from the same metadata) tells
+    whether a start command exists in the image; ``imports`` are the pins of
+    what the code imports, used when the project declares no requirements.
     Raises :class:`GenerateError` when there is nothing to containerise.
     """
     options = options or Options()
@@ -161,26 +180,45 @@ def plan(
         node_choice, node_warnings = choose_for(node, declared, source, label, releases)
         warnings.extend(node_warnings)
     if is_python:
-        py_rt = source.runtime("python") if source is not None else None
-        dp = declared.python
-        choice = choose_python(
-            py_rt.version if py_rt else None, label, dict(dp.version_files) if dp else {}, dp.requires if dp else None
-        )
-        if choice.warning:
-            warnings.append(choice.warning)
+        import_warnings: list[str] = []
+        if (
+            imports
+            and not any(r.ecosystem == "python" for r in declared.requirements)
+            and not any(e.ecosystem == "python" for e in declared.locks)
+        ):
+            project, import_warnings = _with_imports(project, imports, label)
         planned = plan_python(
             project,
             layout=layout,
             source=source,
             options=options,
-            choice=choice,
             node_choice=node_choice,
             requires_dist=requires_dist,
+            scripts=scripts,
         )
+        warnings.extend(import_warnings)
     else:
         assert node is not None and node_choice is not None
         planned = plan_node(project, layout=layout, node=node, source=source, options=options, choice=node_choice)
     return replace(planned, warnings=(*warnings, *planned.warnings))
+
+
+def _with_imports(project: Snapshot, imports: tuple[ImportPin, ...], label: str) -> tuple[Snapshot, list[str]]:
+    """The project with its imports as its requirements, pinned to the host's versions."""
+    declared = project.declared
+    assert declared is not None
+    reqs = tuple(
+        DeclaredReq(
+            ecosystem="python", name=p.dist, specifier=f"=={p.version}", source=f"import {p.module} ({p.where})"
+        )
+        for p in imports
+    )
+    names = ", ".join(f"{p.dist}=={p.version}" for p in imports[:6]) + (" …" if len(imports) > 6 else "")
+    warning = (
+        f"no requirements file: pinned what the code imports, at the {label}'s versions ({names}); "
+        "commit a requirements.txt to make this the project's own truth"
+    )
+    return replace(project, declared=replace(declared, requirements=reqs)), [warning]
 
 
 def generate(
@@ -189,10 +227,13 @@ def generate(
     source: Snapshot | None = None,
     options: Options | None = None,
     requires_dist: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    scripts: Mapping[str, str] | None = None,
+    imports: tuple[ImportPin, ...] = (),
 ) -> GeneratedFiles:
     """Generate the Dockerfile, ``.dockerignore`` and lock for a project (see :func:`plan`)."""
     options = options or Options()
-    planned = plan(project, layout, source, options, requires_dist)
+    planned = plan(project, layout, source, options, requires_dist, scripts=scripts, imports=imports)
     warnings = list(planned.warnings)
     dockerignore = dockerignore_for(layout, warnings)
     return GeneratedFiles(

@@ -35,6 +35,7 @@ from envcheck.generate.node_layout import (
     read_version_decls,
     read_workspace,
 )
+from envcheck.generate.procfile import Procfile, parse_procfile
 from envcheck.snapshot import Package
 
 _SOURCE_CAP = 256 * 1024  # entry files are read for hints only; a huge one is not an app entry point
@@ -94,10 +95,23 @@ class ProjectLayout:
     project_name: str | None = None
     scripts: tuple[tuple[str, str], ...] = ()  # [project.scripts] in file order
     procfile_web: str | None = None
+    procfile: Procfile | None = None
     django_wsgi: str | None = None  # "mysite.wsgi"
+    django_asgi: str | None = None  # "mysite.asgi"
+    django_static_root: bool = False  # the settings module sets STATIC_ROOT
     asgi_app: str | None = None  # "main:app" when main.py builds a FastAPI/Starlette app
+    asgi_app_dir: str = ""  # "src" when the ASGI app lives in src/<pkg>/main.py
     flask_app: str | None = None  # "app:app" / "api.app:app" where a module builds a Flask app
+    flask_commands: tuple[tuple[str, str], ...] = ()  # (command, "file:line") of @app.cli.command()s
     python_port: int | None = None
+    python_port_source: str | None = None  # the file the port was read from
+    server_configs: frozenset[str] = frozenset()  # servers with a config file they read from the cwd
+    dockerfile_pythons: tuple[tuple[str, str], ...] = ()  # ("Dockerfile:1", "3.6") from the project's own FROM
+    index_urls: tuple[str, ...] = ()  # the project's own package indexes (Pipfile, poetry, requirements)
+    script_files: tuple[str, ...] = ()  # top-level .py files of a project with no manifest
+    # The requirement files `requirements.txt` reaches through -r (itself included),
+    # relative to the project; None when there is no root requirements.txt.
+    requirements_closure: frozenset[str] | None = None
     python_dir: str = ""  # the folder holding the Python app ("backend"), "" for the root
     py_files: frozenset[str] = frozenset()  # entries of python_dir
     node: NodeApp | None = None
@@ -107,7 +121,7 @@ class ProjectLayout:
 
     @property
     def is_python(self) -> bool:
-        return any(m in self.py_files for m in _PY_MARKERS) or bool(self.scripts)
+        return any(m in self.py_files for m in _PY_MARKERS) or bool(self.scripts) or bool(self.script_files)
 
 
 def _read_capped(path: Path) -> str | None:
@@ -352,37 +366,76 @@ def read_layout(root: Path) -> ProjectLayout:
         )
     except OSError:
         py_entries = frozenset()
-    procfile_web = None
-    procfile = _read_capped(base / "Procfile")
-    if procfile:
-        for line in procfile.splitlines():
-            if line.strip().startswith("web:"):
-                procfile_web = line.split(":", 1)[1].strip() or None
-                break
-    django_wsgi = None
+    procfile_text = _read_capped(base / "Procfile")
+    procfile = parse_procfile(procfile_text) if procfile_text else None
+    procfile_web = procfile.get("web") if procfile else None
+    django_wsgi = django_asgi = None
+    django_static_root = False
     if "manage.py" in py_entries:
         for entry in sorted(e for e in py_entries if e.endswith("/")):
-            if (base / entry / "wsgi.py").is_file():
+            if (base / entry / "wsgi.py").is_file() and django_wsgi is None:
                 django_wsgi = entry.rstrip("/") + ".wsgi"
-                break
+            if (base / entry / "asgi.py").is_file() and django_asgi is None:
+                django_asgi = entry.rstrip("/") + ".asgi"
+        django_static_root = _django_static_root(base)
     asgi_app = None
+    asgi_dir = ""
     flask_app = None
-    py_port = _port(procfile_web)
-    candidates: list[str] = [f for f in ("main.py", "app.py", "wsgi.py") if f in py_entries]
+    py_port, port_source = _port(procfile_web), ("Procfile" if _port(procfile_web) else None)
+    candidates: list[tuple[str, str]] = [("", f) for f in _APP_FILES if f in py_entries]
     for pkg in sorted(e.rstrip("/") for e in py_entries if e.endswith("/") and re.fullmatch(r"\w+/", e)):
-        candidates.extend(f"{pkg}/{f}" for f in ("main.py", "app.py", "wsgi.py") if (base / pkg / f).is_file())
-    for fname in candidates:
-        text = _read_capped(base / fname)
+        candidates.extend(("", f"{pkg}/{f}") for f in _APP_FILES if (base / pkg / f).is_file())
+    if "src/" in py_entries:
+        # src layout: src/<pkg>/main.py runs as <pkg>.main with src on the path.
+        try:
+            src_pkgs = sorted(p.name for p in (base / "src").iterdir() if p.is_dir() and re.fullmatch(r"\w+", p.name))
+        except OSError:
+            src_pkgs = []
+        candidates.extend(
+            ("src", f"{pkg}/{f}")
+            for pkg in src_pkgs
+            for f in (*_APP_FILES, "__init__.py")
+            if (base / "src" / pkg / f).is_file()
+        )
+    flask_commands: list[tuple[str, str]] = []
+    for prefix, fname in candidates:
+        text = _read_capped(base / prefix / fname)
         if text is None:
             continue
-        module = fname[:-3].replace("/", ".")
+        module = fname[:-3].replace("/", ".").removesuffix(".__init__")
         m = re.search(r"^(\w+)\s*=\s*(?:fastapi\.)?(?:FastAPI|Starlette)\(", text, re.MULTILINE)
+        if m is None and re.search(r"^\s*(?:from|import)\s+(?:fastapi|starlette)\b", text, re.MULTILINE):
+            # An app factory: `app = get_application()` in a module that imports FastAPI.
+            m = re.search(r"^(app|application)\s*=\s*[A-Za-z_][\w.]*\(", text, re.MULTILINE)
         if m and asgi_app is None:
-            asgi_app = f"{module}:{m.group(1)}"
+            asgi_app, asgi_dir = f"{module}:{m.group(1)}", prefix
         m = re.search(r"^(\w+)\s*=\s*(?:flask\.)?Flask\(", text, re.MULTILINE)
         if m and flask_app is None:
             flask_app = f"{module}:{m.group(1)}"
-        py_port = py_port or _port(text)
+        if py_port is None and _port(text):
+            py_port, port_source = _port(text), (f"{prefix}/{fname}" if prefix else fname)
+    # Flask apps built by a factory (`app = create_app(…)`) in the module a
+    # Procfile or FLASK_APP names, and the custom commands they register.
+    for fname in sorted(e for e in py_entries if e.endswith(".py")):
+        text = _read_capped(base / fname)
+        if text is None:
+            continue
+        if flask_app is None and re.search(r"^\s*(?:from|import)\s+flask", text, re.MULTILINE | re.IGNORECASE):
+            m = re.search(r"^(app|application)\s*=\s*create_app\(", text, re.MULTILINE)
+            if m:
+                flask_app = f"{fname[:-3]}:{m.group(1)}"
+        for m in re.finditer(
+            r"^@\w+\.cli\.command\((?:['\"]([\w-]+)['\"])?[^)]*\)\s*\n(?:@.*\n)*def\s+(\w+)", text, re.MULTILINE
+        ):
+            line = text.count("\n", 0, m.start()) + 1
+            flask_commands.append((m.group(1) or m.group(2).replace("_", "-"), f"{fname}:{line}"))
+    server_configs = frozenset({"gunicorn"} if "gunicorn.conf.py" in py_entries else set())
+    dockerfile_pythons = _dockerfile_pythons(base, py_entries)
+    script_files: tuple[str, ...] = ()
+    if not any(m in py_entries for m in _PY_MARKERS) and not scripts:
+        script_files = tuple(
+            sorted(e for e in py_entries if e.endswith(".py") and not e.startswith(("test_", "setup")))
+        )
     node = _package_json(root, "")
     if node is None or not ("build" in node.scripts or node.prod_dependencies):
         # A root package.json with only tooling (or workspaces) defers to the
@@ -398,10 +451,21 @@ def read_layout(root: Path) -> ProjectLayout:
         project_name=name,
         scripts=scripts,
         procfile_web=procfile_web,
+        procfile=procfile,
         django_wsgi=django_wsgi,
+        django_asgi=django_asgi,
+        django_static_root=django_static_root,
         asgi_app=asgi_app,
+        asgi_app_dir=asgi_dir,
         flask_app=flask_app,
+        flask_commands=tuple(flask_commands),
         python_port=py_port,
+        python_port_source=port_source,
+        server_configs=server_configs,
+        dockerfile_pythons=dockerfile_pythons,
+        index_urls=_index_urls(base, py_entries),
+        requirements_closure=_requirements_closure(root, python_dir),
+        script_files=script_files,
         python_dir=python_dir,
         py_files=py_entries,
         node=node,
@@ -409,6 +473,112 @@ def read_layout(root: Path) -> ProjectLayout:
         member_dirs=frozenset(members),
         dockerignore=_dockerignore(root),
     )
+
+
+_APP_FILES = ("main.py", "app.py", "asgi.py", "wsgi.py", "server.py")
+
+
+def _django_static_root(base: Path) -> bool:
+    """Does the settings module manage.py names set STATIC_ROOT?"""
+    manage = _read_capped(base / "manage.py") or ""
+    m = re.search(r"DJANGO_SETTINGS_MODULE['\"]\s*,\s*['\"]([\w.]+)['\"]", manage)
+    if m is None:
+        return False
+    rel = Path(*m.group(1).split("."))
+    for path in (base / rel.with_suffix(".py"), *sorted((base / rel).glob("*.py"))):
+        text = _read_capped(path)
+        if text and re.search(r"^STATIC_ROOT\s*=", text, re.MULTILINE):
+            return True
+    return False
+
+
+def _dockerfile_pythons(base: Path, entries: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """The python version each of the project's own Dockerfiles starts FROM."""
+    from envcheck.parsers.dockerfile import image_runtime
+
+    out: list[tuple[str, str]] = []
+    for name in sorted(
+        e
+        for e in entries
+        if not e.endswith("/") and (e == "Dockerfile" or e.endswith(".Dockerfile") or e.startswith("Dockerfile."))
+    ):
+        text = _read_capped(base / name)
+        if text is None or text.startswith("# Generated by `envcheck dockerfile`"):
+            continue  # our own output is not the project's declaration
+        for number, line in enumerate(text.splitlines(), start=1):
+            m = re.match(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)", line, re.IGNORECASE)
+            if m is None:
+                continue
+            ref = m.group(1)
+            found = image_runtime(ref)
+            version = found[1] if found is not None and found[0] == "python" else None
+            if version is None:
+                tag = ref.rsplit(":", 1)[-1] if ":" in ref.rsplit("/", 1)[-1] else ""
+                t = re.search(r"python-?(\d+\.\d+(?:\.\d+)?)", tag)
+                version = t.group(1) if t else None
+            if version:
+                out.append((f"{name}:{number}", version))
+    return tuple(out)
+
+
+_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)[\s=]+(\S+)", re.MULTILINE)
+
+
+def _requirements_closure(root: Path, python_dir: str) -> frozenset[str] | None:
+    """Files `requirements.txt` includes with -r, transitively (Heroku and pip read only these)."""
+    start = f"{python_dir}/requirements.txt" if python_dir else "requirements.txt"
+    if not (root / start).is_file():
+        return None
+    seen: set[str] = set()
+    todo = [start]
+    while todo and len(seen) < 100:
+        rel = todo.pop()
+        if rel in seen:
+            continue
+        seen.add(rel)
+        text = _read_capped(root / rel) or ""
+        for inc in _INCLUDE.findall(text):
+            target = (Path(rel).parent / inc).as_posix()
+            parts: list[str] = []
+            for part in target.split("/"):
+                if part == "..":
+                    if parts:
+                        parts.pop()
+                elif part and part != ".":
+                    parts.append(part)
+            todo.append("/".join(parts))
+    return frozenset(seen)
+
+
+_INDEX_OPT = re.compile(r"^\s*(?:-i|--index-url|--extra-index-url)[\s=]+(\S+)", re.MULTILINE)
+
+
+def _index_urls(base: Path, entries: frozenset[str]) -> tuple[str, ...]:
+    """The package indexes the project's own files name, primary ones first."""
+    urls: list[str] = []
+    for name in sorted(e for e in entries if e.startswith("requirements") and e.endswith(".txt")):
+        urls.extend(_INDEX_OPT.findall(_read_capped(base / name) or ""))
+    for name, table in (("Pipfile", "source"), ("pyproject.toml", None)):
+        text = _read_capped(base / name) if name in entries else None
+        if not text:
+            continue
+        try:
+            data = loads(text, str(base / name))
+        except EnvcheckError:
+            continue
+        if table is not None:
+            sources = data.get(table)
+        else:
+            tool: Any = data.get("tool")
+            tool = tool if isinstance(tool, dict) else {}
+            poetry: Any = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+            uv: Any = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
+            found = [poetry.get("source"), uv.get("index")]
+            sources = [s for group in found if isinstance(group, list) for s in group]
+        for src in sources if isinstance(sources, list) else []:
+            if isinstance(src, dict) and isinstance(src.get("url"), str):
+                urls.append(src["url"])
+    return tuple(dict.fromkeys(u for u in urls if "${" not in u))
 
 
 def _dockerignore(root: Path) -> tuple[str, ...] | None:

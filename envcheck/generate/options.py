@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from envcheck.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from envcheck.generate.node_releases import NodeReleases
+    from envcheck.pyindex import ProjectPage, Unchecked
 
 VersionSource = Literal["auto", "host", "lock", "snapshot"]
 
@@ -68,6 +70,12 @@ class Options:
     read_only_code: bool = False
     # Node releases to choose from (the registry's list, or the shipped snapshot when None).
     node_releases: NodeReleases | None = None
+    # Today, for end-of-life warnings; None judges no dates (a pure call stays timeless).
+    today: dt.date | None = None
+    # The package index's pages of the pinned distributions (canonical name ->
+    # page), asked by the I/O shell; None: installability is not checked.
+    index: Mapping[str, ProjectPage | Unchecked] | None = None
+    index_origin: str = ""  # which indexes answered, or why none was asked
 
 
 @dataclass(frozen=True, slots=True)

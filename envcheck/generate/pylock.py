@@ -287,6 +287,8 @@ def from_snapshot(
             needed = {n for n in installed if n not in TOOLING}
             origin = f"every distribution installed in the {label} (no metadata for {', '.join(sorted(unknown)[:3])})"
 
+    # The installer tooling the venv step pins is not repeated in the lock.
+    needed -= {n for n, _ in tooling}
     lines: list[LockLine] = []
     by_name: dict[str, DeclaredReq] = {canonicalize_name(r.name): r for r in mains}
     for name in sorted(needed):

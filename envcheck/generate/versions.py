@@ -7,7 +7,8 @@ file; else the newest *known* release that satisfies what it declares.
 
 ``KNOWN_*`` are fallbacks only, used when nothing names an exact version.
 They age: a newer patch release is always fine to pin by hand, and a host
-snapshot or a full version in ``.python-version``/``.nvmrc`` overrides them.
+snapshot or a full version in ``.python-version`` overrides them.  Node's
+version comes from real release data instead (:mod:`.node_releases`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ KNOWN_PYTHON: tuple[str, ...] = (
     "3.9.24",
     "3.8.20",
 )
-# Newest release of each node major with official bookworm-slim images.
-KNOWN_NODE: tuple[str, ...] = ("24.11.1", "22.21.1", "20.19.5", "18.20.8")
 
 # Debian release number -> codename, for the tag suffix of python images.
 DEBIAN_CODENAMES: Mapping[str, str] = {"11": "bullseye", "12": "bookworm", "13": "trixie"}
@@ -117,41 +116,6 @@ def choose_python(
         fallback,
         f"nothing names a python version; {fallback} is the newest known release of a mature minor",
         warning or "no python version found on the host or in the project; pinned a default — check it",
-    )
-
-
-def choose_node(host: str | None, host_label: str, version_files: Mapping[str, str], engines: str | None) -> Choice:
-    """Pick the node version for ``node:X.Y.Z-bookworm-slim``."""
-    from envcheck.npm_semver import satisfies
-
-    def ok(v: str) -> bool:
-        # An unreadable engines range does not veto a concrete version.
-        return not engines or satisfies(v, engines) is not False
-
-    host = host.lstrip("v") if host else None
-    warning = None
-    if host and _FULL.match(host):
-        if ok(host):
-            return Choice(host, f"node {host} is the node of the {host_label}")
-        warning = f"the {host_label} runs node {host}, outside engines.node {engines}; not pinning it"
-    for fname, raw in sorted(version_files.items()):
-        if fname.startswith("Dockerfile"):
-            continue
-        v = _clean(raw, ("nodejs ", "node ", "v"))
-        if _FULL.match(v) and ok(v):
-            return Choice(v, f"node {v} is named in {fname}", warning)
-        if re.match(r"^\d+(\.\d+)?$", v):
-            for known in KNOWN_NODE:
-                if (known == v or known.startswith(v + ".")) and ok(known):
-                    return Choice(known, f"{fname} names node {v}; {known} is its newest known release", warning)
-    for known in KNOWN_NODE:
-        if ok(known) and engines:
-            return Choice(known, f"{known} is the newest known release satisfying engines.node {engines}", warning)
-    fallback = KNOWN_NODE[1]
-    return Choice(
-        fallback,
-        f"nothing names a node version; {fallback} is the newest known release of an LTS line",
-        warning or "no node version found on the host or in the project; pinned a default — check it",
     )
 
 

@@ -40,8 +40,14 @@ def test_base_image_is_the_host_interpreter_exactly() -> None:
 
 
 def test_debian_release_of_the_host_picks_the_codename() -> None:
+    out = generate(project((req("six"),)), PY, host(python="3.12.11", packages={"six": "1.16.0"}, distro="debian 13"))
+    assert all(f.startswith("python:3.12.11-slim-trixie") for f in froms(out))
+
+
+def test_a_release_with_no_image_on_the_host_debian_takes_one_that_exists() -> None:
+    # 3.11.7 shipped before trixie: no python:3.11.7-slim-trixie was ever published.
     out = generate(project((req("six"),)), PY, host(packages={"six": "1.16.0"}, distro="debian 13"))
-    assert all(f.startswith("python:3.11.7-slim-trixie") for f in froms(out))
+    assert all(f.startswith("python:3.11.7-slim-bookworm") for f in froms(out))
 
 
 def test_host_outside_requires_python_is_not_pinned() -> None:
@@ -216,25 +222,26 @@ def test_python_image_shape() -> None:
         (
             ProjectLayout(py_files=frozenset({"manage.py", "shop/"}), django_wsgi="shop.wsgi"),
             {"django": "5.1.4", "gunicorn": "23.0.0"},
-            '["gunicorn", "--bind", "0.0.0.0:8000", "shop.wsgi:application"]',
+            # gunicorn binds 0.0.0.0:$PORT by itself when PORT is set (ENV PORT=8000).
+            '["gunicorn", "shop.wsgi:application"]',
             8000,
         ),
         (
             ProjectLayout(py_files=frozenset({"manage.py"})),
             {"django": "5.1.4"},
-            '["python", "manage.py", "runserver", "0.0.0.0:8000"]',
+            '["/bin/sh", "-c", "exec python manage.py runserver \\"0.0.0.0:${PORT}\\" --noreload"]',
             8000,
         ),
         (
             ProjectLayout(py_files=frozenset({"app.py"}), flask_app="app:app"),
             {"flask": "3.1.0"},
-            '["flask", "--app", "app:app", "run", "--host", "0.0.0.0", "--port", "5000"]',
+            '["/bin/sh", "-c", "exec flask run --host 0.0.0.0 --port \\"${PORT}\\""]',
             5000,
         ),
         (
             ProjectLayout(py_files=frozenset({"main.py"}), asgi_app="main:app", python_port=8080),
             {"fastapi": "0.115.6", "uvicorn": "0.34.0"},
-            '["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8080"]',
+            '["/bin/sh", "-c", "exec uvicorn main:app --host 0.0.0.0 --port \\"${PORT}\\""]',
             8080,
         ),
         (
@@ -242,7 +249,7 @@ def test_python_image_shape() -> None:
                 py_files=frozenset({"app.py", "Procfile"}), procfile_web="gunicorn app:app --bind 0.0.0.0:$PORT"
             ),
             {"gunicorn": "23.0.0"},
-            '["/bin/sh", "-c", "gunicorn app:app --bind 0.0.0.0:$PORT"]',
+            '["/bin/sh", "-c", "exec gunicorn app:app --bind 0.0.0.0:$PORT"]',
             8000,
         ),
         (
@@ -364,7 +371,7 @@ def test_python_with_front_end_build_gets_a_node_stage() -> None:
     out = generate(declared, layout, host(packages={"six": "1.16.0"}, node="20.20.2"), requires_dist={"six": ()})
     assert froms(out)[0] == "node:22.21.0-bookworm-slim"
     assert "COPY frontend/package.json frontend/package-lock.json ./" in out.dockerfile
-    assert "COPY --from=frontend /src /app" in out.dockerfile
+    assert "COPY --from=frontend --chown=10001:10001 /src /app" in out.dockerfile
 
 
 def test_python_with_node_runtime_dependencies_copies_the_node_binary() -> None:
