@@ -117,8 +117,9 @@ def generate_for(
     if layout.node is not None:
         from envcheck.generate import node_releases
 
-        # The registry's release list (cached a day), or the shipped snapshot with a warning.
-        releases = node_releases.load(root)
+        # The registry's release list (cached a day), or the shipped snapshot with a warning;
+        # --offline asks no registry: the cache or the snapshot.
+        releases = node_releases.load(root, offline=offline)
     options = Options(
         version_source=mode,
         lock_path=lock_path.removeprefix("./"),

@@ -197,8 +197,11 @@ def _npm_view(cwd: Path | None, search_path: str | None) -> tuple[str, ...]:
     return versions
 
 
-def load(root: Path | None = None, *, env: Mapping[str, str] | None = None) -> NodeReleases:
-    """Node releases from the registry (cached a day), else the cache, else the shipped snapshot."""
+def load(root: Path | None = None, *, env: Mapping[str, str] | None = None, offline: bool = False) -> NodeReleases:
+    """Node releases from the registry (cached a day), else the cache, else the shipped snapshot.
+
+    ``offline``: no registry query; the cache (of any age) or the snapshot, silently.
+    """
     env = os.environ if env is None else env
     data = snapshot()
     if env.get(OVERRIDE_ENV, "").strip().lower() == "snapshot":
@@ -206,8 +209,10 @@ def load(root: Path | None = None, *, env: Mapping[str, str] | None = None) -> N
     now = _dt.datetime.now(_dt.timezone.utc)
     path = cache_dir(env) / CACHE_FILE
     cached = _read_cache(path)
-    if cached is not None and now - cached[1] < CACHE_TTL:
+    if cached is not None and (offline or now - cached[1] < CACHE_TTL):
         return _merge(data, cached[0], cached[1])
+    if offline:
+        return data
     try:
         versions = _npm_view(root, env.get("PATH"))
     except (OSError, subprocess.SubprocessError) as exc:
