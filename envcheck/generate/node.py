@@ -1016,6 +1016,7 @@ def plan_node(
     steps.append(Env(tuple(env_vars), tuple(env_why)))
     steps.extend(env_steps(project, source, OWN_ENV))
     if serve.needs_pnpm and install.tool == "pnpm" and install.setup:
+        steps.append(install.mirror_args)
         steps.append(Run(install.setup, ("# The start script calls pnpm: the same pinned release as the install.",)))
     chown = None if options.read_only_code else f"{NODE_UID}:{NODE_UID}"
     owner = (
