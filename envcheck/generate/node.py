@@ -347,10 +347,12 @@ def choose_node_version(
         warnings.append(f"the {host_label} runs node {host_v}; the image pins {chosen} ({reason})")
     eol = releases.end_of_life(chosen)
     if eol:
-        warnings.append(
-            f"node {version_key(chosen)[0]} reached its end of life on {eol}: no more security fixes; "
-            f"{chosen} is still pinned ({reason}) — plan an upgrade"
-        )
+        note = f"node {version_key(chosen)[0]} reached its end of life on {eol}: no more security fixes"
+        if chosen == host_v and followed is None:
+            # The machine's own node: said in the Dockerfile; the warnings are for declared versions.
+            reason = f"{reason} ({note})"
+        else:
+            warnings.append(f"{note}; {chosen} is still pinned ({reason}) — plan an upgrade")
     return Choice(chosen, reason), tuple(warnings)
 
 
