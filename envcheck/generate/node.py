@@ -942,15 +942,16 @@ def plan_node(
             )
         )
         build_steps: list[Step] = [Copy((".",), "/app")]
+        commands: list[str] = []
+        reasons: list[str] = []
         if lifecycle:
-            build_steps.append(
-                Run(
-                    lifecycle,
-                    ("# The dependencies' install scripts, then the project's own, now that every file is here.",),
-                )
-            )
+            commands.append(lifecycle)
+            reasons.append("# The dependencies' install scripts, then the project's own, now that every file is here.")
         if build and not _lifecycle_builds(node):
-            build_steps.append(Run(f"{install.run} build", ("# The build runs with dev dependencies installed.",)))
+            commands.append(f"{install.run} build")
+            reasons.append("# The build runs with dev dependencies installed.")
+        if commands:
+            build_steps.append(Run(" \\\n && ".join(commands), tuple(reasons)))
         legacy = needs_openssl_legacy(project.declared, choice.version)
         if legacy:
             build_steps.insert(
