@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
         help="do not ask the package index whether every pin installs (warns that it was not checked), "
         "nor the npm registry for node releases (the cached list, else the shipped snapshot)",
     )
-    parser.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
+    parser.add_argument("--config", metavar="PATH", help="config file (for env-allow, dockerfile-read-only-code)")
     parser.set_defaults(func=run)
 
 

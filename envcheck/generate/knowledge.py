@@ -226,7 +226,6 @@ class Server:
     default_port: int
     bind: tuple[str, ...]  # with "{port}"
     source: str
-    reads_port: SpecifierSet | None = None  # versions that bind 0.0.0.0:$PORT by themselves
 
 
 @cache
@@ -251,8 +250,7 @@ def python_servers() -> tuple[Server, ...]:
         bind = _strings(entry.get("bind", []), where)
         if not any("{port}" in b for b in bind):
             raise KnowledgeError(f"{where}: bind must place {{port}}")
-        reads = _spec(entry["reads_port"], where) if "reads_port" in entry else None
-        out.append(Server(name, canonicalize_name(dist), script, serves, port, bind, src, reads))
+        out.append(Server(name, canonicalize_name(dist), script, serves, port, bind, src))
     if len({s.name for s in out}) != len(out):
         raise KnowledgeError("python_servers.toml: a server is listed twice")
     return tuple(out)

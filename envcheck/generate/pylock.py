@@ -184,7 +184,21 @@ def from_lock_file(
         for e in sorted(entries, key=lambda e: (canonicalize_name(e.name), e.version, e.marker or ""))
         if _marker_applies(e.marker, env)
     )
-    return PyLock(lines=_dedupe(lines), origin=f"{fname}"), None
+    # A VCS requirement (Pipfile `{git = …}`) has no version for a lock to record;
+    # left out, pip would resolve the name from the index, and hash mode refuses that.
+    have = {line.name for line in lines}
+    vcs = tuple(
+        LockLine(name=canonicalize_name(r.name), requirement=f"{canonicalize_name(r.name)} @ {r.url}", pinned=False)
+        for r in mains
+        if r.url and canonicalize_name(r.name) not in have
+    )
+    warnings: tuple[str, ...] = ()
+    if vcs:
+        warnings = (
+            f"{fname} records no version for {', '.join(v.name for v in vcs)}: installed from "
+            f"{', '.join(v.requirement.split(' @ ', 1)[1] for v in vcs)} as the project declares it",
+        )
+    return PyLock(lines=_dedupe((*lines, *vcs)), origin=f"{fname}", warnings=warnings), None
 
 
 def _hashed_requirements(mains: Sequence[DeclaredReq]) -> tuple[PyLock | None, str | None]:
@@ -393,3 +407,43 @@ def declared_fallback(declared: Declared, local: frozenset[str], env: Mapping[st
     if unpinned:
         warnings.append(_unpinned_warning(sorted(set(unpinned)), "recorded"))
     return PyLock(lines=_dedupe(lines), origin=origin, warnings=tuple(warnings))
+
+
+def with_requested_extras(
+    lock: PyLock, requires_dist: Mapping[str, tuple[str, ...]] | None, env: Mapping[str, str]
+) -> PyLock:
+    """Write the extras locked distributions ask of each other on their lines (``uvicorn[standard]==…``).
+
+    pip's hash-checking mode treats ``uvicorn[standard]>=0.15`` (asked by
+    fastapi-cli) as a requirement of its own and refuses it unless a lock line
+    names the extra; the versions are unchanged.
+    """
+    if requires_dist is None:
+        return lock
+    names = lock.names
+    wanted: dict[str, set[str]] = {}
+    for line in lock.lines:
+        for raw in requires_dist.get(line.name, ()):
+            try:
+                dep = Requirement(raw)
+            except InvalidRequirement:
+                continue
+            marker = str(dep.marker) if dep.marker else None
+            dep_name = canonicalize_name(dep.name)
+            if dep.extras and dep_name in names and _marker_applies(marker, env):
+                wanted.setdefault(dep_name, set()).update(dep.extras)
+    if not wanted:
+        return lock
+    lines = []
+    for line in lock.lines:
+        extras = wanted.get(line.name)
+        name, sep, rest = line.requirement.partition("==")
+        if extras and sep and "[" not in name:
+            lines.append(
+                LockLine(
+                    line.name, f"{name}[{','.join(sorted(extras))}]=={rest}", line.hashes, line.marker, line.pinned
+                )
+            )
+        else:
+            lines.append(line)
+    return PyLock(tuple(lines), lock.origin, lock.tooling, lock.warnings)

@@ -82,7 +82,7 @@ def _resolve_lock(
     mode = options.version_source
     lock, stale = (None, None) if mode in ("host", "snapshot") else pylock.from_lock_file(declared, local, env)
     if lock is not None:
-        return lock
+        return pylock.with_requested_extras(lock, requires_dist, env)
     warnings = [f"not using the project's lock: {stale}"] if stale else []
     if mode == "lock":
         raise GenerateError(
@@ -400,6 +400,11 @@ def plan_python(
     lock_text = _render_lock(lock, choice.version)
     image = choice.image
     build_pkgs, runtime_pkgs, pkg_why, pkg_warnings = _system_packages(pins, choice.release, report)
+    vcs = [line.name for line in lock.lines if " @ git+" in line.requirement]
+    if vcs:
+        # The slim images have no git, and pip clones git+ URLs with it.
+        build_pkgs = sorted({*build_pkgs, "git"})
+        pkg_why.append(f"#   git: pip clones {', '.join(vcs)} from its repository")
     warnings.extend(pkg_warnings)
 
     env_names = frozenset(r.name for r in declared.env_refs)

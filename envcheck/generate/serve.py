@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
@@ -69,14 +69,6 @@ def _version(locked: Mapping[str, str], dist: str) -> Version | None:
         return None
 
 
-def _reads_port(server: Server, locked: Mapping[str, str], layout: ProjectLayout) -> bool:
-    """Does this locked server bind 0.0.0.0:$PORT with no flag (gunicorn)?"""
-    if server.reads_port is None or server.name in layout.server_configs:
-        return False  # a gunicorn.conf.py may set its own bind; say it on the command line
-    v = _version(locked, server.dist)
-    return v is not None and server.reads_port.contains(v, prereleases=True)
-
-
 def _sh_word(word: str) -> str:
     if "{port}" in word:
         return '"' + word.replace("{port}", "${PORT}") + '"'
@@ -90,15 +82,7 @@ def _exec_argv(words: list[str]) -> tuple[str, ...]:
     return ("/bin/sh", "-c", "exec " + " ".join(_sh_word(w) for w in words))
 
 
-def _reads_port_note(server: Server, locked: Mapping[str, str], layout: ProjectLayout) -> str:
-    if _reads_port(server, locked, layout):
-        return f" ({server.name} {locked.get(server.dist)} binds 0.0.0.0:$PORT by itself when PORT is set)"
-    return ""
-
-
-def _server_argv(server: Server, app: str, locked: Mapping[str, str], layout: ProjectLayout) -> list[str]:
-    if _reads_port(server, locked, layout):
-        return [server.script, app]
+def _server_argv(server: Server, app: str) -> list[str]:
     return [server.script, app, *server.bind]
 
 
@@ -116,7 +100,7 @@ def _default_port(layout: ProjectLayout, fallback: int, fallback_why: str) -> tu
 
 
 def _port_note(port: int, why: str) -> str:
-    return f"{why}; the CMD listens on 0.0.0.0:$PORT, so `docker run -e PORT=…` moves it"
+    return f"{why}; the CMD listens on 0.0.0.0:${{PORT:-{port}}}, so `docker run -e PORT=…` moves it"
 
 
 # --------------------------------------------------------------------------- Procfile
@@ -177,13 +161,13 @@ def _adapt_web(
     idx, prog = _program(words)
     server = _by_script(prog) if prog else None
     bare = server is not None and not _has_flag(words[idx + 1 :], _BIND_FLAGS.get(server.name, ()))
-    if server is not None and bare and not _reads_port(server, locked, layout):
+    if server is not None and bare:
         bind = " ".join(_sh_word(b) for b in server.bind)
         last = " ".join([*map(shlex.quote, words[: idx + 1]), bind, *map(shlex.quote, words[idx + 1 :])])
         notes.append(
             f"`{' '.join(server.bind).replace('{port}', '$PORT')}` added: {server.script} binds 127.0.0.1 without it"
         )
-    uses_port = "$PORT" in last or "${PORT" in last or (server is not None and _reads_port(server, locked, layout))
+    uses_port = "$PORT" in last or "${PORT" in last
     command = _rejoin(web, [*segments[:-1], last] if segments else [last])
     return command, server, notes, uses_port
 
@@ -302,7 +286,29 @@ def plan_serving(
     locked: Mapping[str, str],
     env_names: frozenset[str] = frozenset(),
 ) -> Serving:
-    """The start command, port, and the steps around it; see the module docstring."""
+    """The start command, port, and the steps around it; see the module docstring.
+
+    The port's default lives in the command (``${PORT:-8000}``), not in an
+    ``ENV PORT``: a PORT baked into the image would differ from the host's
+    environment for every app that reads PORT (EC501), and the platform's own
+    PORT still wins at run time.
+    """
+    got = _plan_serving(layout, locked, env_names)
+    if got.port is None:
+        return got
+    default = "${PORT:-" + str(got.port) + "}"
+    argv = got.argv
+    if argv[:2] == ("/bin/sh", "-c"):
+        argv = (*argv[:2], re.sub(r"\$\{PORT\}|\$PORT\b", lambda _: default, argv[2]), *argv[3:])
+    env = tuple((n, v) for n, v in got.env if n != "PORT")
+    return replace(got, argv=argv, env=env)
+
+
+def _plan_serving(
+    layout: ProjectLayout,
+    locked: Mapping[str, str],
+    env_names: frozenset[str],
+) -> Serving:
     warnings: list[str] = []
     django = "manage.py" in layout.py_files
     release = tuple(_release_steps(layout, locked, django))
@@ -324,8 +330,6 @@ def plan_serving(
         if uses_port:
             fallback = server.default_port if server else 8000
             port, port_why = _default_port(layout, fallback, f"{server.name}'s default port" if server else "8000")
-            if server is not None and _reads_port(server, locked, layout) and "PORT" not in web:
-                why += f"; {server.name} {locked.get(server.dist)} binds 0.0.0.0:$PORT by itself when PORT is set"
             return Serving(
                 argv,
                 why,
@@ -357,11 +361,10 @@ def plan_serving(
             app = f"{asgi}:application"
         if server is not None:
             port, port_why = _default_port(layout, server.default_port, f"{server.name}'s default port")
-            argv = _exec_argv(_server_argv(server, app, locked, layout))
+            argv = _exec_argv(_server_argv(server, app))
             return Serving(
                 argv,
-                f"a Django project (manage.py) served by {server.name}, which the lock installs"
-                + _reads_port_note(server, locked, layout),
+                f"a Django project (manage.py) served by {server.name}, which the lock installs",
                 port,
                 _port_note(port, port_why),
                 (("PORT", str(port)),),
@@ -392,7 +395,7 @@ def plan_serving(
         if server is not None:
             port, port_why = _default_port(layout, server.default_port, f"{server.name}'s default port")
             return Serving(
-                _exec_argv(_server_argv(server, layout.asgi_app, locked, layout)),
+                _exec_argv(_server_argv(server, layout.asgi_app)),
                 f"{where} builds an ASGI app and {server.name} is locked",
                 port,
                 _port_note(port, port_why),
@@ -412,8 +415,8 @@ def plan_serving(
         if server is not None:
             port, port_why = _default_port(layout, server.default_port, f"{server.name}'s default port")
             return Serving(
-                _exec_argv(_server_argv(server, layout.flask_app, locked, layout)),
-                f"{where} builds a Flask app and {server.name} is locked" + _reads_port_note(server, locked, layout),
+                _exec_argv(_server_argv(server, layout.flask_app)),
+                f"{where} builds a Flask app and {server.name} is locked",
                 port,
                 _port_note(port, port_why),
                 (("PORT", str(port)), *flask_env),

@@ -222,26 +222,25 @@ def test_python_image_shape() -> None:
         (
             ProjectLayout(py_files=frozenset({"manage.py", "shop/"}), django_wsgi="shop.wsgi"),
             {"django": "5.1.4", "gunicorn": "23.0.0"},
-            # gunicorn binds 0.0.0.0:$PORT by itself when PORT is set (ENV PORT=8000).
-            '["gunicorn", "shop.wsgi:application"]',
+            '["/bin/sh", "-c", "exec gunicorn shop.wsgi:application --bind \\"0.0.0.0:${PORT:-8000}\\""]',
             8000,
         ),
         (
             ProjectLayout(py_files=frozenset({"manage.py"})),
             {"django": "5.1.4"},
-            '["/bin/sh", "-c", "exec python manage.py runserver \\"0.0.0.0:${PORT}\\" --noreload"]',
+            '["/bin/sh", "-c", "exec python manage.py runserver \\"0.0.0.0:${PORT:-8000}\\" --noreload"]',
             8000,
         ),
         (
             ProjectLayout(py_files=frozenset({"app.py"}), flask_app="app:app"),
             {"flask": "3.1.0"},
-            '["/bin/sh", "-c", "exec flask run --host 0.0.0.0 --port \\"${PORT}\\""]',
+            '["/bin/sh", "-c", "exec flask run --host 0.0.0.0 --port \\"${PORT:-5000}\\""]',
             5000,
         ),
         (
             ProjectLayout(py_files=frozenset({"main.py"}), asgi_app="main:app", python_port=8080),
             {"fastapi": "0.115.6", "uvicorn": "0.34.0"},
-            '["/bin/sh", "-c", "exec uvicorn main:app --host 0.0.0.0 --port \\"${PORT}\\""]',
+            '["/bin/sh", "-c", "exec uvicorn main:app --host 0.0.0.0 --port \\"${PORT:-8080}\\""]',
             8080,
         ),
         (
@@ -249,7 +248,7 @@ def test_python_image_shape() -> None:
                 py_files=frozenset({"app.py", "Procfile"}), procfile_web="gunicorn app:app --bind 0.0.0.0:$PORT"
             ),
             {"gunicorn": "23.0.0"},
-            '["/bin/sh", "-c", "exec gunicorn app:app --bind 0.0.0.0:$PORT"]',
+            '["/bin/sh", "-c", "exec gunicorn app:app --bind 0.0.0.0:${PORT:-8000}"]',
             8000,
         ),
         (

@@ -208,8 +208,9 @@ def test_a_procfile_gunicorn_line_serves_on_port_and_all_interfaces(tmp_path: Pa
         tmp_path, {"requirements.txt": "", "Procfile": "web: gunicorn flasky:app\nrelease: flask deploy\n"}
     )
     got = plan(project((req("gunicorn", "==19.7.1"),)), layout, None, Options())
-    assert got.cmd is not None and got.cmd.argv == ("gunicorn", "flasky:app")  # gunicorn reads $PORT itself
-    assert _env(got)["PORT"] == "8000"
+    assert got.cmd is not None
+    assert got.cmd.argv == ("/bin/sh", "-c", 'exec gunicorn --bind "0.0.0.0:${PORT:-8000}" flasky:app')
+    assert "PORT" not in _env(got)  # the default lives in the command; a baked PORT would differ from the host (EC501)
     assert got.expose is not None and got.expose.port == 8000
     assert any("flask deploy" in line for s in got.final.steps if hasattr(s, "lines") for line in s.lines)  # type: ignore[attr-defined]
 
@@ -219,13 +220,13 @@ def test_a_procfile_server_without_bind_gets_one(tmp_path: Path) -> None:
     got = plan(project((req("uvicorn", "==0.13.4"),)), layout, None, Options())
     assert got.cmd is not None
     assert got.cmd.argv[:2] == ("/bin/sh", "-c")
-    assert '--host 0.0.0.0 --port "${PORT}"' in got.cmd.argv[2] and got.cmd.argv[2].startswith("exec uvicorn")
+    assert '--host 0.0.0.0 --port "${PORT:-8000}"' in got.cmd.argv[2] and got.cmd.argv[2].startswith("exec uvicorn")
 
 
 def test_a_procfile_bound_to_localhost_is_rebound_to_all_interfaces(tmp_path: Path) -> None:
     layout = _layout(tmp_path, {"requirements.txt": "", "Procfile": "web: gunicorn -b 127.0.0.1:$PORT app:app\n"})
     got = plan(project((req("gunicorn", "==21.2.0"),)), layout, None, Options())
-    assert got.cmd is not None and "0.0.0.0:$PORT" in got.cmd.argv[2]
+    assert got.cmd is not None and "0.0.0.0:${PORT:-8000}" in got.cmd.argv[2]
 
 
 def test_fastapi_in_app_main_runs_on_the_locked_uvicorn(tmp_path: Path) -> None:
@@ -286,7 +287,7 @@ def test_django_collects_static_at_build_time_and_warns_about_runserver(tmp_path
 def test_django_with_gunicorn_locked_serves_with_gunicorn(tmp_path: Path) -> None:
     layout = _layout(tmp_path, {"manage.py": "", "requirements.txt": "", "site1/__init__.py": "", "site1/wsgi.py": ""})
     got = plan(project((req("django", "==4.2"), req("gunicorn", "==21.2.0"))), layout, None, Options())
-    assert got.cmd is not None and got.cmd.argv == ("gunicorn", "site1.wsgi:application")
+    assert got.cmd is not None and "exec gunicorn site1.wsgi:application" in got.cmd.argv[2]
     assert not any("runserver" in w for w in got.warnings)
 
 
@@ -449,3 +450,30 @@ def test_requirement_files_requirements_txt_does_not_reach_are_not_installed(tmp
     got = plan(snap, layout, None, Options())
     assert "pymysql" not in got.locks["requirements.lock"]
     assert "flask==0.12.2" in got.locks["requirements.lock"]
+
+
+def test_a_vcs_requirement_the_lock_cannot_version_is_installed_from_its_url_with_git() -> None:
+    snap = project(
+        (
+            req("flasgger", "*", source="Pipfile:3"),
+            req("pyyaml", "", source="Pipfile:4", url="git+https://example.invalid/pyyaml.git"),
+        ),
+        locks=(lock("flasgger", "0.9.0", source="Pipfile.lock", hashes=("sha256:" + "a" * 64,)),),
+    )
+    got = plan(snap, PY, None, Options())
+    text = got.locks["requirements.lock"]
+    assert "pyyaml @ git+https://example.invalid/pyyaml.git" in text
+    assert "--hash" not in text  # pip's hash mode is all or nothing
+    builder = got.stage("builder")
+    assert builder is not None and "git" in [p for s in builder.find(SystemPackages) for p in s.packages]
+    assert any("records no version for pyyaml" in w for w in got.warnings)
+
+
+def test_extras_a_locked_distribution_asks_of_another_are_written_on_its_line() -> None:
+    snap = project(
+        (req("fastapi-cli", "", source="pyproject.toml:5"),),
+        locks=(lock("fastapi-cli", "0.0.13", source="uv.lock"), lock("uvicorn", "0.37.0", source="uv.lock")),
+    )
+    requires = {"fastapi-cli": ("uvicorn[standard]>=0.15.0",), "uvicorn": ()}
+    got = plan(snap, PY, None, Options(), requires_dist=requires)
+    assert "uvicorn[standard]==0.37.0" in got.locks["requirements.lock"]
