@@ -52,7 +52,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--offline",
         action="store_true",
-        help="do not ask the package index whether every pin installs (warns that it was not checked)",
+        help="do not ask the package index whether every pin installs (warns that it was not checked), "
+        "nor the npm registry for node releases (the cached list, else the shipped snapshot)",
     )
     parser.add_argument("--config", metavar="PATH", help="config file (for env-allow, dockerfile-read-only-code)")
     parser.set_defaults(func=run)

@@ -113,11 +113,19 @@ def generate_for(
                 f"imported but installed in no distribution of the {'host' if source.kind == 'host' else 'snapshot'}: "
                 + ", ".join(missing[:5])
             )
+    releases = None
+    if layout.node is not None:
+        from envcheck.generate import node_releases
+
+        # The registry's release list (cached a day), or the shipped snapshot with a warning;
+        # --offline asks no registry: the cache or the snapshot.
+        releases = node_releases.load(root, offline=offline)
     options = Options(
         version_source=mode,
         lock_path=lock_path.removeprefix("./"),
         read_only_code=read_only_code,
         today=today if today is not None else dt.datetime.now(dt.timezone.utc).date(),
+        node_releases=releases,
     )
     # First pass without the index: it fixes which distributions are pinned.
     files = generate(project, layout, source, options, requires, scripts=scripts, imports=imports)

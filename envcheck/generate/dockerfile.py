@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 
 from envcheck.generate.imports import ImportPin
 from envcheck.generate.layout import ProjectLayout
-from envcheck.generate.node import dockerignore_for, plan_node
+from envcheck.generate.node import choose_for, dockerignore_for, plan_node
 from envcheck.generate.options import (
     DOCKERIGNORE,
     HEADER,
@@ -41,7 +41,6 @@ from envcheck.generate.options import (
 from envcheck.generate.plan import Plan
 from envcheck.generate.python import plan_python
 from envcheck.generate.render import render
-from envcheck.generate.versions import choose_node
 from envcheck.snapshot import Declared, DeclaredRuntime, Snapshot
 from envcheck.snapshot import Requirement as DeclaredReq
 
@@ -175,16 +174,11 @@ def plan(
     warnings: list[str] = []
     node_choice = None
     if node is not None:
-        node_rt = source.runtime("node") if source is not None else None
-        dn = declared.node
-        node_choice = choose_node(
-            node_rt.version if node_rt else None,
-            label,
-            dict(dn.version_files) if dn else {},
-            dn.requires if dn else None,
-        )
-        if node_choice.warning:
-            warnings.append(node_choice.warning)
+        from envcheck.generate import node_releases
+
+        releases = options.node_releases or node_releases.snapshot()
+        node_choice, node_warnings = choose_for(node, declared, source, label, releases)
+        warnings.extend(node_warnings)
     if is_python:
         import_warnings: list[str] = []
         if (

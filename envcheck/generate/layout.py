@@ -26,6 +26,15 @@ from packaging.utils import canonicalize_name
 from envcheck._io import read_text
 from envcheck._toml import loads
 from envcheck.errors import EnvcheckError, ParseError
+from envcheck.generate.node_layout import (
+    VersionDecl,
+    Workspace,
+    lifecycle_scripts,
+    local_sources,
+    netlify_publish,
+    read_version_decls,
+    read_workspace,
+)
 from envcheck.generate.procfile import Procfile, parse_procfile
 from envcheck.snapshot import Package
 
@@ -63,6 +72,19 @@ class NodeApp:
     npmrc: str | None = None
     entry_files: tuple[str, ...] = ()
     port: int | None = None
+    engines: str | None = None  # engines.node as written
+    # Other node version declarations, as written, in precedence order (.nvmrc, volta, netlify.toml…).
+    version_decls: tuple[VersionDecl, ...] = ()
+    dev_dependencies: tuple[str, ...] = ()
+    workspace: Workspace | None = None
+    workspace_files: tuple[str, ...] = ()  # pnpm-workspace.yaml…, relative to ``dir``
+    local_sources: tuple[str, ...] = ()  # what file:/link: dependencies name, relative to ``dir``
+    # (member dir or "", script, command) of the project's own install-time lifecycle scripts.
+    lifecycle: tuple[tuple[str, str, str], ...] = ()
+    publish_dir: str | None = None  # where a static build lands, when the project says (netlify.toml)
+    reads_port: bool = False  # the entry code reads process.env.PORT
+    engines_pnpm: str | None = None  # engines.pnpm as written
+    yarn_lock_version: str | None = None  # yarn.lock's __metadata version (Yarn berry's format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +142,8 @@ def _port(text: str | None) -> int | None:
             return int(m.group(1))
     return None
 
+
+_READS_PORT = re.compile(r"process\.env\.PORT\b|process\.env\[['\"]PORT['\"]\]|\bPORT\b\s*(?:\|\||\?\?)")
 
 # A path that can stand in a COPY line as it is: relative, inside the project, no shell or glob syntax.
 _COPYABLE = re.compile(r"[\w.@+-][\w./@+-]*")
@@ -216,13 +240,26 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
         m = re.search(r"^lockfileVersion:\s*['\"]?([\d.]+)", head, re.MULTILINE)
         pnpm_version = m.group(1) if m else None
     yarn_berry = lock == "yarn.lock" and "__metadata:" in head
+    m = re.search(r"^__metadata:\s*\n\s+version:\s*['\"]?(\d+)", head, re.MULTILINE) if yarn_berry else None
+    yarn_lock_version = m.group(1) if m else None
     yarn_files, yarn_linker = _yarnrc(base) if yarn_berry else ((), None)
     entries = tuple(n for n in ("server.js", "index.js", "app.js", "main.js") if (base / n).is_file())
     port = None
+    reads_port = False
     for candidate in ([main] if main else []) + list(entries) + ["bin/www", "src/index.js", "src/server.js"]:
-        port = _port(_read_capped(base / candidate))
-        if port:
-            break
+        text = _read_capped(base / candidate)
+        reads_port = reads_port or bool(text and _READS_PORT.search(text))
+        port = port or _port(text)
+    engines_raw = data.get("engines")
+    engines = engines_raw.get("node") if isinstance(engines_raw, dict) else None
+    decls = read_version_decls(base, data)
+    if rel:
+        # A version file at the repository root applies to a front end in a folder too.
+        root_data: dict[str, Any] = {}
+        seen = {d.source for d in decls}
+        decls += tuple(d for d in read_version_decls(root, root_data) if d.source not in seen)
+    workspace, ws_files = read_workspace(base, data)
+    devs = data.get("devDependencies")
     return NodeApp(
         dir=rel,
         scripts=scripts_map,
@@ -237,6 +274,21 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
         npmrc=_npmrc(base),
         entry_files=entries,
         port=port,
+        engines=engines.strip() if isinstance(engines, str) and engines.strip() else None,
+        version_decls=decls,
+        dev_dependencies=tuple(sorted(k for k in devs if isinstance(k, str))) if isinstance(devs, dict) else (),
+        workspace=workspace,
+        workspace_files=ws_files,
+        local_sources=local_sources(base, data, workspace.members if workspace else ()),
+        lifecycle=lifecycle_scripts(scripts_map, workspace.members if workspace else ()),
+        publish_dir=netlify_publish(base),
+        reads_port=reads_port,
+        engines_pnpm=(
+            engines_raw["pnpm"].strip()
+            if isinstance(engines_raw, dict) and isinstance(engines_raw.get("pnpm"), str)
+            else None
+        ),
+        yarn_lock_version=yarn_lock_version,
     )
 
 

@@ -12,6 +12,7 @@ from envcheck.errors import EnvcheckError
 from envcheck.snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from envcheck.generate.node_releases import NodeReleases
     from envcheck.pyindex import ProjectPage, Unchecked
 
 VersionSource = Literal["auto", "host", "lock", "snapshot"]
@@ -67,6 +68,8 @@ class Options:
     # The app's own folder stays owned by root (the app cannot rewrite its code);
     # by default it belongs to the app user, as buildpacks do (logs/, sqlite files).
     read_only_code: bool = False
+    # Node releases to choose from (the registry's list, or the shipped snapshot when None).
+    node_releases: NodeReleases | None = None
     # Today, for end-of-life warnings; None judges no dates (a pure call stays timeless).
     today: dt.date | None = None
     # The package index's pages of the pinned distributions (canonical name ->

@@ -344,13 +344,20 @@ def test_node_install_follows_the_lock_file(node: NodeApp, install: str, tmp_pat
 
 
 def test_node_build_script_builds_then_prunes_dev_dependencies() -> None:
-    node = _node(lock="package-lock.json", scripts={"build": "vite build", "start": "vite preview --host"})
-    out = generate(project(), ProjectLayout(node=node), host(python=None, node="20.20.2"))
+    node = _node(
+        lock="package-lock.json",
+        scripts={"build": "vite build", "start": "vite preview --host"},
+        dev_dependencies=("vite",),
+    )
+    nvmrc = project(node=DeclaredRuntime(version_files={".nvmrc": "24"}))
+    out = generate(nvmrc, ProjectLayout(node=node), host(python=None, node="20.20.2"))
     df = out.dockerfile
     assert "RUN npm ci --no-fund --no-audit" in df
-    assert "npm run build \\\n && npm prune --omit=dev" in df
+    assert "RUN npm run build" in df
+    assert "FROM build AS prod\n# Production dependencies only" in df
+    assert "RUN npm prune --omit=dev" in df
     assert cmd(out) == '["npm", "start"]'
-    assert "node 20.20.2 is the node of the host" in df
+    assert ".nvmrc names node 24" in df
 
 
 def test_python_with_front_end_build_gets_a_node_stage() -> None:
@@ -359,10 +366,9 @@ def test_python_with_front_end_build_gets_a_node_stage() -> None:
         py_files=frozenset({"requirements.txt", "app.py"}),
         node=_node(dir="frontend", lock="package-lock.json", scripts={"build": "vite build"}),
     )
-    out = generate(
-        project((req("six"),)), layout, host(packages={"six": "1.16.0"}, node="20.20.2"), requires_dist={"six": ()}
-    )
-    assert froms(out)[0] == "node:20.20.2-bookworm-slim"
+    declared = project((req("six"),), node=DeclaredRuntime(version_files={"frontend/.nvmrc": "22.21.0"}))
+    out = generate(declared, layout, host(packages={"six": "1.16.0"}, node="20.20.2"), requires_dist={"six": ()})
+    assert froms(out)[0] == "node:22.21.0-bookworm-slim"
     assert "COPY frontend/package.json frontend/package-lock.json ./" in out.dockerfile
     assert "COPY --from=frontend --chown=10001:10001 /src /app" in out.dockerfile
 
@@ -404,7 +410,8 @@ def _berry(**kw: object) -> NodeApp:
 
 def test_yarn_berry_copies_its_config_and_checks_the_lock(tmp_path: Path) -> None:
     node = _berry(yarn_files=(".yarnrc.yml", ".yarn/releases/yarn-4.9.2.cjs"), yarn_node_linker="node-modules")
-    out = generate(project(), ProjectLayout(node=node), host(python=None, node="20.20.2"))
+    nvmrc = project(node=DeclaredRuntime(version_files={".nvmrc": "24"}))
+    out = generate(nvmrc, ProjectLayout(node=node), None)
     df = out.dockerfile
     assert (
         "COPY package.json yarn.lock .yarnrc.yml ./\nCOPY .yarn/releases/yarn-4.9.2.cjs ./.yarn/releases/yarn-4.9.2.cjs\n"
