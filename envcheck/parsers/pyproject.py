@@ -22,6 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from envcheck import _toml
 from envcheck.errors import ParseError
 from envcheck.parsers.poetry import poetry_to_pep440, python_marker
@@ -140,6 +142,12 @@ def parse_text(text: str, source_name: str = "pyproject.toml") -> Declared:
             reqs.extend(
                 _pep508_list(items, rel, lines, ("project", "optional-dependencies"), extra, group=f"optional:{extra}")
             )
+        # `myproject[extra]` in an extra of myproject is a self-reference (it
+        # pulls in another of its own extras), not a dependency to pin.
+        own = project.get("name")
+        if isinstance(own, str):
+            own_key = canonicalize_name(own)
+            reqs = [r for r in reqs if canonicalize_name(r.name) != own_key]
         rp = project.get("requires-python")
         if rp is not None:
             line = lines.key_line(("project",), "requires-python")

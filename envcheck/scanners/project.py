@@ -421,6 +421,12 @@ def discover_project(root: Path, boundary: Boundary = Boundary()) -> Discovery:
         if owner(rel) is not None:
             continue
         directory = rel.rpartition("/")[0]
+        if directory and any(sub.startswith(directory + "/") for sub in subprojects):
+            # A folder that groups other projects (`deploy/Dockerfile` above
+            # `deploy/api/` and `deploy/web/`, each with its own manifest)
+            # builds those projects, not the root one.
+            outside.append(rel)
+            continue
         if directory and parser_for(rel) not in _ANYWHERE and not inside_root_project(directory) and rel not in copied:
             outside.append(rel)
             continue

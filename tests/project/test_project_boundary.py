@@ -154,3 +154,32 @@ def test_nested_projects_are_listed_once_under_the_outermost(tmp_path: Path) -> 
         },
     )
     assert discover_project(root).subprojects == ("examples/app",)
+
+
+def test_a_dockerfile_above_other_projects_builds_them_not_the_root(tmp_path: Path) -> None:
+    """envcheck's own repository: `fixtures/mixed-pnpm/Dockerfile` sits above two apps with manifests."""
+    root = tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "tool"\nversion = "1"\ndependencies = ["rich==13.7.1"]\n',
+            "examples/mixed/Dockerfile": "FROM python:3.12-slim\nCOPY backend/requirements.txt .\n",
+            "examples/mixed/backend/requirements.txt": "flask==3.0.0\n",
+            "examples/mixed/frontend/package.json": '{"name": "web", "dependencies": {"vite": "5.0.0"}}\n',
+        },
+    )
+    assert read(root) == ["pyproject.toml"]
+
+
+def test_a_projects_own_extras_naming_itself_are_no_dependency(tmp_path: Path) -> None:
+    root = tree(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "My_Tool"\nversion = "1"\ndependencies = ["rich==13.7.1"]\n'
+                '[project.optional-dependencies]\nfast = ["isal==1.7.0"]\ntest = ["my-tool[fast]", "pytest==8.3.0"]\n'
+            ),
+        },
+    )
+    snap = scan_project(root)
+    assert snap.declared is not None
+    assert sorted(r.name for r in snap.declared.requirements) == ["isal", "pytest", "rich"]
