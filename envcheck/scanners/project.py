@@ -140,10 +140,46 @@ def read_project(
             declared = merge([declared, parse_files(root, extra)])
         read = set(declared.files)
         found = replace(found, outside=tuple(rel for rel in found.outside if rel not in read))
+    declared = _mark_variants(root, declared)
     snapshot = Snapshot(
         source=Source(kind="project", ref=str(root)), platform=None, declared=declared, notes=found.notes
     )
     return snapshot, found
+
+
+def _mark_variants(root: Path, declared: Declared) -> Declared:
+    """Requirement files the root ``requirements.txt`` does not reach are variants.
+
+    ``requirements/docker.txt`` beside ``requirements/heroku.txt``, with
+    ``requirements.txt`` including only the latter: each is one way to deploy,
+    not something every environment must have. They stay declarations (every
+    static rule reads them) under the group ``variant``, so a host or image is
+    not told it lacks the packages of a deployment it is not. Without a root
+    ``requirements.txt`` nothing says which file is the entry, and nothing is
+    marked.
+    """
+    entry = root / "requirements.txt"
+    if "requirements.txt" not in declared.files or not entry.is_file():
+        return declared
+    try:
+        reached = set(load("requirements")(entry, root).files)
+    except EnvcheckError:
+        return declared
+    changed = False
+    reqs: list[Requirement] = []
+    for req in declared.requirements:
+        file = source_key(req.source)[0] if req.source else ""
+        if (
+            req.group is None
+            and req.ecosystem == "python"
+            and file
+            and file not in reached
+            and parser_for(file) == "requirements"
+        ):
+            req = replace(req, group="variant")
+            changed = True
+        reqs.append(req)
+    return replace(declared, requirements=tuple(reqs)) if changed else declared
 
 
 def scan_project_files(root: Path, files: Sequence[Path]) -> Declared:

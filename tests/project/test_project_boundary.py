@@ -183,3 +183,35 @@ def test_a_projects_own_extras_naming_itself_are_no_dependency(tmp_path: Path) -
     snap = scan_project(root)
     assert snap.declared is not None
     assert sorted(r.name for r in snap.declared.requirements) == ["isal", "pytest", "rich"]
+
+
+def test_requirement_files_the_root_file_does_not_reach_are_variants(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """flasky: requirements.txt → heroku.txt → common.txt; docker.txt is another way to deploy.
+
+    A host or an image built from requirements.txt does not lack docker.txt's
+    pymysql; the file is still read, so its unpinned lines are still EC401."""
+    root = tree(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/heroku.txt\n",
+            "requirements/heroku.txt": "-r common.txt\npsycopg2==2.7.3.1\n",
+            "requirements/docker.txt": "-r common.txt\npymysql\n",
+            "requirements/common.txt": "flask==0.12.2\n",
+        },
+    )
+    snap = scan_project(root)
+    assert snap.declared is not None
+    groups = {r.name: r.group for r in snap.declared.requirements}
+    assert groups == {"psycopg2": None, "flask": None, "pymysql": "variant"}
+    main(["lint", str(root), "--format", "json", "--fail-on", "never"])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [f["subject"] for f in findings if f["rule"] == "EC401"] == ["pymysql"]
+
+
+def test_without_a_root_requirements_file_nothing_is_a_variant(tmp_path: Path) -> None:
+    root = tree(tmp_path, {"requirements/base.txt": "flask==3.0.0\n", "requirements/prod.txt": "gunicorn==21.2.0\n"})
+    snap = scan_project(root)
+    assert snap.declared is not None
+    assert {r.group for r in snap.declared.requirements} == {None}
