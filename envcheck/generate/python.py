@@ -588,10 +588,10 @@ def _runtime_stage(
     final.append(Workdir("/app"))
     owner = None if options.read_only_code else f"{APP_UID}:{APP_UID}"
     ownership = (
-        "# Owned by root, so the app can read its code but not rewrite it (read-only-code)."
+        "# Owned by root, so the app can read its code but not rewrite it (dockerfile-read-only-code)."
         if options.read_only_code
         else "# Owned by the app user, as buildpacks do: apps write logs/, sqlite files and compiled"
-        "\n# translations beside their code. Set read-only-code = true in envcheck's config to keep it root's."
+        "\n# translations beside their code. Set dockerfile-read-only-code = true in envcheck's config to keep it root's."
     )
     if node_mode == "frontend":
         final.append(
