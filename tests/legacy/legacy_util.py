@@ -282,10 +282,11 @@ def _pnpm_for(project: Path) -> str:
     if pm.startswith("pnpm@"):
         return pm.split("+", 1)[0]
     head = (project / "pnpm-lock.yaml").read_text()[:200]
-    m = re.search(r"lockfileVersion:\s*'?(\d+)(?:\.(\d+))?", head)
-    major, minor = (int(m.group(1)), int(m.group(2) or 0)) if m else (9, 0)
+    m = re.search(r"lockfileVersion:\s*'?(\d+)", head)
+    major = int(m.group(1)) if m else 9
     if major == 5:
-        return "pnpm@6" if minor <= 3 else "pnpm@7"
+        # pnpm 7 reads 5.3 and 5.4 locks; pnpm 6 (5.3's writer) no longer runs on node >= 20.
+        return "pnpm@7"
     return {6: "pnpm@8", 9: "pnpm@9"}.get(major, "pnpm@9")
 
 
