@@ -30,9 +30,11 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import index_cache
 import pytest
 import testbed
 from legacy_util import (
@@ -43,6 +45,7 @@ from legacy_util import (
     base_images,
     copy_with_registries,
     corpus_root,
+    declared_args,
     docker_build,
     exposed_port,
     http_status,
@@ -53,6 +56,7 @@ from legacy_util import (
     logs,
     make_python_host,
     outside_service,
+    pip_index_url,
     run,
     started,
     trial_projects,
@@ -108,15 +112,30 @@ def _generate(project: Path, python: Path) -> str:
     return (project / "Dockerfile").read_text()
 
 
-def _build(client: Any, project: Path, text: str, tag: str) -> float:
+@pytest.fixture(scope="module")
+def index_mirror() -> Iterator[tuple[str, dict[str, int]]]:
+    """A caching mirror of the configured index on 127.0.0.1 (see index_cache)."""
+    with index_cache.serving(pip_index_url()) as served:
+        yield served
+
+
+def _build(client: Any, project: Path, text: str, tag: str, mirror: tuple[str, dict[str, int]], fig: Any) -> float:
     for ref in base_images(text):
         try:
             testbed.ensure_image(client, ref)
         except testbed.TestbedError as err:
             raise AssertionError(f"FROM {ref}: no stand-in could be made: {err}") from None
+    # Only a build argument the generated Dockerfile itself declares for
+    # mirrors: the Dockerfile is built exactly as it was written.
+    args = {"PIP_INDEX_URL": mirror[0]} if "PIP_INDEX_URL" in declared_args(text) else {}
+    before = dict(mirror[1])
     t0 = time.monotonic()
-    docker_build(client, project, "Dockerfile", tag, {})
-    return time.monotonic() - t0
+    docker_build(client, project, "Dockerfile", tag, args)
+    elapsed = time.monotonic() - t0
+    if args:
+        hits, misses = mirror[1]["hit"] - before["hit"], mirror[1]["miss"] - before["miss"]
+        fig.note = f"index cache {hits} hit / {misses} fetched"
+    return elapsed
 
 
 def _tag(name: str) -> str:
@@ -130,7 +149,9 @@ def _port_free(port: int) -> None:
 
 
 @pytest.mark.parametrize("spec", VERIFIED, ids=[s.name for s in VERIFIED])
-def test_verified_project_serves(spec: ServeSpec, docker_engine: Any, tmp_path: Path, legacy_figures: Any) -> None:
+def test_verified_project_serves(
+    spec: ServeSpec, docker_engine: Any, tmp_path: Path, legacy_figures: Any, index_mirror: Any
+) -> None:
     fig = legacy_figures.new(spec.name, "verified")
     client = docker_engine.client
     fig.step = "host"
@@ -153,7 +174,7 @@ def test_verified_project_serves(spec: ServeSpec, docker_engine: Any, tmp_path: 
 
     fig.step = "build"
     tag = _tag(spec.name)
-    fig.build_s = _build(client, project, text, tag)
+    fig.build_s = _build(client, project, text, tag, index_mirror, fig)
     fig.size_mb = image_size_mb(client, tag)
 
     fig.step = "run"
@@ -190,7 +211,7 @@ def test_verified_project_serves(spec: ServeSpec, docker_engine: Any, tmp_path: 
 
 @pytest.mark.parametrize("project_dir", TRIALS, ids=[p.name for p in TRIALS])
 def test_trial_project_builds_and_starts(
-    project_dir: Path, docker_engine: Any, tmp_path: Path, legacy_figures: Any
+    project_dir: Path, docker_engine: Any, tmp_path: Path, legacy_figures: Any, index_mirror: Any
 ) -> None:
     fig = legacy_figures.new(project_dir.name, "trial")
     client = docker_engine.client
@@ -203,12 +224,12 @@ def test_trial_project_builds_and_starts(
 
     fig.step = "build"
     tag = _tag("trial-" + project_dir.name)
-    fig.build_s = _build(client, project, text, tag)
+    fig.build_s = _build(client, project, text, tag, index_mirror, fig)
     fig.size_mb = image_size_mb(client, tag)
 
     why = outside_service(project)
     if why:
-        fig.step, fig.result, fig.note = "", "built", f"not started: {why}"
+        fig.step, fig.result, fig.note = "", "built", f"{fig.note}; not started: {why}".lstrip("; ")
         return
     fig.step = "start"
     port = exposed_port(client, tag)
