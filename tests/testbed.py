@@ -1169,12 +1169,17 @@ CMD ["{cmd}"]
 
 
 def _python_runtime_base(client: Any, packages: Sequence[str]) -> str:
-    tag = "envcheck-test/python-runtime:" + hashlib.sha256(" ".join(sorted(packages)).encode()).hexdigest()[:12]
+    return _runtime_base(client, "python", packages)
+
+
+def _runtime_base(client: Any, kind: str, packages: Sequence[str]) -> str:
+    """Minbase + ``packages`` from apt (the rootfs's own sources, over --network host), built once."""
+    tag = f"envcheck-test/{kind}-runtime:" + hashlib.sha256(" ".join(sorted(packages)).encode()).hexdigest()[:12]
     dockerfile = _RUNTIME_BASE_DOCKERFILE.format(base=MINBASE_TAG, packages=" ".join(sorted(packages)))
     recipe = _recipe_hash(dockerfile, str(client.images.get(MINBASE_TAG).id))
     if _image_label(client, tag) != recipe:
-        with _Stage("python runtime libraries", f"apt-get install ({len(packages)} packages)"):
-            ctx = _fresh_dir("python-runtime")
+        with _Stage(f"{kind} runtime libraries", f"apt-get install ({len(packages)} packages)"):
+            ctx = _fresh_dir(f"{kind}-runtime")
             (ctx / "Dockerfile").write_text(dockerfile)
             _build_ctx(client, ctx, tag, recipe=recipe)
     return tag
@@ -1291,6 +1296,11 @@ YARN1_BY_DATE: tuple[tuple[str, str], ...] = (
 )
 
 
+#: What the official node slim images add to Debian for the node binary
+#: (recent releases link libatomic); the build's ldd check proves it enough.
+NODE_RUNTIME_PACKAGES: tuple[str, ...] = ("libatomic1",)
+
+
 def node_standin_tag(version: str, variant: str = "bookworm-slim") -> str:
     return f"node:{version}-{variant}"
 
@@ -1334,6 +1344,7 @@ RUN set -eux; \\
     ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\
     {yarn_link} \\
     chmod 0755 /usr/local/bin/docker-entrypoint.sh; \\
+    if ldd /usr/local/bin/node | grep 'not found'; then exit 1; fi; \\
     test "$(node --version)" = "v{version}"; \\
     npm --version
 ENV NODE_VERSION={version} \\
@@ -1355,8 +1366,9 @@ def ensure_node_standin(client: Any, version: str) -> str:
         npm_tgz = npm_tarball("npm", npm_ver)
     yarn_ver = yarn1_for(node_release_date(node_tgz, version))
     yarn_tgz = npm_tarball("yarn", yarn_ver) if yarn_ver else None
+    base = _runtime_base(client, "node", NODE_RUNTIME_PACKAGES)
     dockerfile = _NODE_RELEASE_DOCKERFILE.format(
-        base=MINBASE_TAG,
+        base=base,
         version=version,
         path=NODE_IMAGE_PATH,
         ca=STANDIN_CA_PATH,
@@ -1377,7 +1389,7 @@ def ensure_node_standin(client: Any, version: str) -> str:
         _sha256_file(node_tgz),
         _sha256_file(npm_tgz),
         _sha256_file(yarn_tgz) if yarn_tgz else "",
-        str(client.images.get(MINBASE_TAG).id),
+        str(client.images.get(base).id),
     )
     if _image_label(client, tag) != recipe:
         with _Stage(f"node {version}", f"docker build {tag}"):
