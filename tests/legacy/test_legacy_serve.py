@@ -130,7 +130,8 @@ def _build(client: Any, project: Path, text: str, tag: str, mirror: tuple[str, d
     args = {"PIP_INDEX_URL": mirror[0]} if "PIP_INDEX_URL" in declared_args(text) else {}
     before = dict(mirror[1])
     t0 = time.monotonic()
-    docker_build(client, project, "Dockerfile", tag, args)
+    with testbed.Stage(tag, "docker build"):
+        docker_build(client, project, "Dockerfile", tag, args)
     elapsed = time.monotonic() - t0
     if args:
         hits, misses = mirror[1]["hit"] - before["hit"], mirror[1]["miss"] - before["miss"]
@@ -156,12 +157,13 @@ def test_verified_project_serves(
     client = docker_engine.client
     fig.step = "host"
     project = copy_with_registries(spec.tree, tmp_path / spec.name)
-    if spec.host_python:
-        python = make_python_host(spec.host_python, tmp_path / "host-venv")
-        install_python_host(python, project, spec.host_install)
-    else:
-        python = _plain_host(tmp_path)
-        install_node_host(project, spec.host_install if isinstance(spec.host_install, str) else None)
+    with testbed.Stage(spec.name, f"developer's host ({spec.host_python or 'node'}, {spec.host_install})"):
+        if spec.host_python:
+            python = make_python_host(spec.host_python, tmp_path / "host-venv")
+            install_python_host(python, project, spec.host_install)
+        else:
+            python = _plain_host(tmp_path)
+            install_node_host(project, spec.host_install if isinstance(spec.host_install, str) else None)
 
     fig.step = "generate"
     t0 = time.monotonic()
