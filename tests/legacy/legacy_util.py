@@ -280,7 +280,10 @@ def _pnpm_for(project: Path) -> str:
     manifest = json.loads((project / "package.json").read_text())
     pm = str(manifest.get("packageManager", ""))
     if pm.startswith("pnpm@"):
-        return pm.split("+", 1)[0]
+        wanted = pm.split("+", 1)[0]
+        major = re.match(r"pnpm@(\d+)", wanted)
+        # pnpm 6 and older do not run on node >= 20 (this machine's); pnpm 7 reads their locks.
+        return "pnpm@7" if major and int(major.group(1)) < 7 else wanted
     head = (project / "pnpm-lock.yaml").read_text()[:200]
     m = re.search(r"lockfileVersion:\s*'?(\d+)", head)
     major = int(m.group(1)) if m else 9
