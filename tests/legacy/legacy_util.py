@@ -417,20 +417,36 @@ def http_status(port: int, path: str, timeout: float = 5.0) -> int | None:
 
 
 def listening_addresses(container: Any, port: int) -> set[str]:
-    """Local addresses with a TCP listener on ``port`` in the container's network namespace (``ss`` via nsenter)."""
+    """Local addresses where a process *of this container* listens on TCP ``port``.
+
+    ``ss -ltnp`` in the container's network namespace (the host's, under
+    ``--network host``), keeping only sockets whose owning process is in the
+    container's cgroup: another server on the same port does not count.
+    """
     container.reload()
     pid = container.attrs["State"]["Pid"]
     out = subprocess.run(
-        ["nsenter", "-t", str(pid), "-n", "ss", "-Hltn"], capture_output=True, text=True, check=False, timeout=30
+        ["nsenter", "-t", str(pid), "-n", "ss", "-Hltnp"], capture_output=True, text=True, check=False, timeout=30
     ).stdout
     found = set()
     for line in out.splitlines():
         cols = line.split()
-        if len(cols) >= 4:
-            addr, _, p = cols[3].rpartition(":")
-            if p == str(port):
-                found.add(addr.strip("[]"))
+        if len(cols) < 4:
+            continue
+        addr, _, p = cols[3].rpartition(":")
+        if p != str(port):
+            continue
+        owners = [int(m) for m in re.findall(r"pid=(\d+)", line)]
+        if any(_in_container(owner, container.id) for owner in owners):
+            found.add(addr.strip("[]"))
     return found
+
+
+def _in_container(pid: int, container_id: str) -> bool:
+    try:
+        return container_id in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
