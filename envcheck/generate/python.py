@@ -37,7 +37,8 @@ from envcheck.generate.plan import (
     User,
     Workdir,
 )
-from envcheck.generate.serve import Serving, check_executables, plan_serving
+from envcheck.generate.procfile import Procfile
+from envcheck.generate.serve import Serving, check_executables, plan_serving, procfile_of
 from envcheck.generate.settings import OWN_ENV, env_steps
 from envcheck.generate.versions import Choice, debian_codename
 from envcheck.pyindex import ProjectPage, Target, Unchecked, Verdict, installable
@@ -411,8 +412,26 @@ def plan_python(
     # Unpinned lines install too (at whatever version pip resolves): they count as present.
     present = {**{n: "" for n in lock.names}, **pins}
     serving = plan_serving(layout, present, env_names)
-    warnings.extend(serving.warnings)
     problem = check_executables(serving.argv, scripts=scripts, locked=present, files=layout.py_files)
+    web = procfile_of(layout).get("web")
+    if problem is not None and web:
+        # A Procfile naming a server the requirements never install (Heroku
+        # would fail the same way): start the app as if there were no web:
+        # line, say so, and refuse only when that cannot run either.
+        rest = tuple((n, c) for n, c in procfile_of(layout).processes if n != "web")
+        fallback = plan_serving(replace(layout, procfile=Procfile(rest), procfile_web=None), present, env_names)
+        starts_app = len(fallback.argv) > 1  # a bare interpreter starts no app
+        if (
+            starts_app
+            and check_executables(fallback.argv, scripts=scripts, locked=present, files=layout.py_files) is None
+        ):
+            warnings.append(
+                f"the Procfile's web: line ({web}) cannot run in the image: {problem}; "
+                f"the image starts the app with {' '.join(fallback.argv)!r} instead "
+                "(add the server to the requirements to use the Procfile's command)"
+            )
+            serving, problem = fallback, None
+    warnings.extend(serving.warnings)
     if problem is not None:
         raise GenerateError(
             f"the start command {' '.join(serving.argv)!r} cannot run in the image: {problem}; "

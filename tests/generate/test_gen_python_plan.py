@@ -297,6 +297,21 @@ def test_a_procfile_program_no_locked_distribution_provides_is_refused(tmp_path:
         plan(project((req("flask", "==3.0.0"),)), layout, None, Options(), scripts={"flask": "flask"})
 
 
+def test_a_procfile_server_nothing_installs_falls_back_to_the_apps_own_start_and_says_so(tmp_path: Path) -> None:
+    """flask-boilerplate: `web: gunicorn app:app` with no gunicorn in requirements.txt (Heroku fails too)."""
+    layout = _layout(
+        tmp_path,
+        {
+            "requirements.txt": "",
+            "Procfile": "web: gunicorn app:app --log-file=-\n",
+            "app.py": "from flask import Flask\napp = Flask(__name__)\nif __name__ == '__main__':\n    app.run()\n",
+        },
+    )
+    got = plan(project((req("flask", "==3.0.0"),)), layout, None, Options(), scripts={"flask": "flask"})
+    assert got.cmd is not None and "gunicorn" not in " ".join(got.cmd.argv)
+    assert any("Procfile's web: line" in w and "gunicorn" in w for w in got.warnings)
+
+
 def test_the_app_directory_belongs_to_the_app_user_unless_read_only_is_asked() -> None:
     snap = project((req("six", "==1.16.0"),))
     writable = plan(snap, PY, None, Options())

@@ -75,6 +75,32 @@ EVERY_INTERFACE = frozenset({"0.0.0.0", "*", "::"})
 SCAN_JSON = ("--format", "json", "--fail-on", "never")
 
 
+def _known_gaps() -> dict[str, tuple[str, str]]:
+    """``known_gaps.toml``: project → (the step it does not pass yet, why)."""
+    import tomllib
+
+    table = tomllib.loads((Path(__file__).parent / "known_gaps.toml").read_text())
+    return {name: (str(gap["step"]), str(gap["why"])) for name, gap in table.get("gap", {}).items()}
+
+
+KNOWN_GAPS = _known_gaps()
+#: ENVCHECK_LEGACY_STRICT=1 runs every step of every project, gaps included.
+STRICT = os.environ.get("ENVCHECK_LEGACY_STRICT", "") == "1"
+
+
+def _stop_at_known_gap(fig: Any, name: str, step: str) -> None:
+    """Before ``step``: when the project is known not to pass it yet, stop here, as an expected failure.
+
+    Every step before it has run and passed; the summary and the xfail reason
+    say which step is missing and why, so a gap is never counted as a pass.
+    """
+    gap = KNOWN_GAPS.get(name)
+    if gap is None or STRICT or gap[0] != step:
+        return
+    fig.result, fig.step, fig.note = "gap", "", f"known gap at {step}: {gap[1]}"
+    pytest.xfail(f"known gap at {step} (tests/legacy/known_gaps.toml): {gap[1]}")
+
+
 def test_legacy_corpus_is_given() -> None:
     # Collected always; deselected outside CI when the variable is unset (conftest).
     assert ROOT is not None, f"legacy-project tests did not run ({CORPUS_ENV} unset) — under CI that is a failure"
@@ -93,6 +119,11 @@ def _hadolint(dockerfile: Path) -> list[str]:
         for f in json.loads(out.stdout or "[]")
         if f["level"] in ("error", "warning")
     ]
+
+
+def _hadolint_clean(project: Path, text: str) -> None:
+    serious = _hadolint(project / "Dockerfile")
+    assert not serious, "hadolint:\n" + "\n".join(serious) + "\n---\n" + text
 
 
 def _host_env(python: Path) -> dict[str, str]:
@@ -174,11 +205,13 @@ def test_verified_project_serves(
     serious = _hadolint(project / "Dockerfile")
     assert not serious, "hadolint:\n" + "\n".join(serious) + "\n---\n" + text
 
+    _stop_at_known_gap(fig, spec.name, "build")
     fig.step = "build"
     tag = _tag(spec.name)
     fig.build_s = _build(client, project, text, tag, index_mirror, fig)
     fig.size_mb = image_size_mb(client, tag)
 
+    _stop_at_known_gap(fig, spec.name, "run")
     fig.step = "run"
     port = exposed_port(client, tag)
     assert port is not None, f"{tag} EXPOSEs no port, so nothing says where it serves:\n{text}"
@@ -195,6 +228,7 @@ def test_verified_project_serves(
             f"port {port} listens on {sorted(addresses)} only: a published port (-p) would not reach it"
         )
 
+    _stop_at_known_gap(fig, spec.name, "scan")
     fig.step = "scan"
     proc = subprocess.run(
         [*ENVCHECK, "scan", str(project), "--image", f"docker:{tag}", "--python", str(python), *SCAN_JSON],
@@ -224,6 +258,8 @@ def test_trial_project_builds_and_starts(
     text = _generate(project, python)
     fig.generate_s = time.monotonic() - t0
 
+    _hadolint_clean(project, text)
+    _stop_at_known_gap(fig, project_dir.name, "build")
     fig.step = "build"
     tag = _tag("trial-" + project_dir.name)
     fig.build_s = _build(client, project, text, tag, index_mirror, fig)
@@ -233,6 +269,7 @@ def test_trial_project_builds_and_starts(
     if why:
         fig.step, fig.result, fig.note = "", "built", f"{fig.note}; not started: {why}".lstrip("; ")
         return
+    _stop_at_known_gap(fig, project_dir.name, "start")
     fig.step = "start"
     port = exposed_port(client, tag)
     env = {"PORT": str(port)} if port else {}
