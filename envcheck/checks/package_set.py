@@ -31,7 +31,7 @@ from envcheck.findings import Finding, Side
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
-    from envcheck.snapshot import Package
+    from envcheck.snapshot import Package, Snapshot
 
 
 def _pair(rule: Rule, ctx: Context, eco: str) -> Iterator[Finding]:
@@ -120,8 +120,15 @@ def _target(rule: Rule, ctx: Context, eco: str) -> Iterator[Finding]:
         )
 
 
+def _runs_no_node_project(snap: Snapshot | None) -> bool:
+    """An image whose working directory has no package.json (``image.node_project`` false)."""
+    return snap is not None and snap.image is not None and snap.image.get("node_project") is False
+
+
 def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
     eco = str(rule.params["ecosystem"])
+    if eco == "node" and (_runs_no_node_project(ctx.left) or _runs_no_node_project(ctx.right)):
+        return
     if ctx.left is not None and ctx.right is not None:
         yield from _pair(rule, ctx, eco)
     elif ctx.right is not None and ctx.declared is not None:

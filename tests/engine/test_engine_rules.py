@@ -186,6 +186,16 @@ def test_ec211_node_drift_and_ec212_ec213() -> None:
     assert h.subject == "nodemon"
 
 
+def test_a_static_site_image_runs_no_node_project_so_lacks_no_node_package() -> None:
+    """vitesse-lite: the runtime image serves the built dist/ and has no package.json in its WORKDIR."""
+    w = world()
+    static = replace(_with_js(w.image, express=None), packages={**w.image.packages, "node": ()})
+    assert_silent("EC212", project=w.project, host=w.host, image=replace(static, image={"node_project": False}))
+    assert_silent("EC213", project=w.project, host=w.host, image=replace(static, image={"node_project": False}))
+    # The same image with the app's package.json but no node_modules forgot its install.
+    assert assert_fires("EC212", project=w.project, host=w.host, image=replace(static, image={"node_project": True}))
+
+
 def test_ec211_nested_copies_are_compared_as_a_set() -> None:
     host = snap(js={"debug": "4.3.4"})
     nested = Package("debug", "2.6.9", path="node_modules/express/node_modules/debug")

@@ -94,6 +94,11 @@ def detect(view: MergedView, config: Mapping[str, Any], env_allow: Iterable[str]
         for name, value in env.items()
     }
     image = image_facts(config, user, workdir)
+    if "node" in runtimes:
+        # A node image whose working directory holds no package.json runs no
+        # node project there (a static site served from its build output):
+        # its node packages are not the project's, so none are missing.
+        image["node_project"] = view.is_file(f"{workdir}/package.json" if workdir else "package.json")
     return Detected(platform, runtimes, packages, env_vars, image, tuple(notes))
 
 
