@@ -9,7 +9,9 @@ built on demand) → ``docker run --network host`` with the spec's env, ``PORT``
 set to the port the image ``EXPOSE``s and the ``release`` step run first in the
 same container → the probe answers an accepted status within 90 s, on a
 socket bound to every interface → ``envcheck scan --image`` against that host
-reports nothing at warning or above.
+reports nothing at warning or above but the runtime drift the generator
+announced (a host running another interpreter than the project declares:
+the image follows the declaration, and both the warning and the scan say so).
 
 Each ``trial/`` project is generated, built and started; it must still be
 running after a few seconds — unless the project itself declares an outside
@@ -138,9 +140,38 @@ def _plain_host(tmp: Path) -> Path:
     return tmp / "host-venv" / "bin" / "python"
 
 
-def _generate(project: Path, python: Path) -> str:
-    run([*ENVCHECK, "dockerfile", str(project), "--force", "--python", str(python)], env=_host_env(python))
-    return (project / "Dockerfile").read_text()
+def _generate(project: Path, python: Path) -> tuple[str, str]:
+    """``envcheck dockerfile`` as the developer runs it: the Dockerfile's text and what it warned on stderr."""
+    proc = subprocess.run(
+        [*ENVCHECK, "dockerfile", str(project), "--force", "--python", str(python)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **_host_env(python)},
+    )
+    assert proc.returncode == 0, f"envcheck dockerfile: exit {proc.returncode}\n{proc.stderr[-3000:]}"
+    return (project / "Dockerfile").read_text(), proc.stderr
+
+
+#: Runtime rules whose findings the generator announces when the developer's
+#: host runs another interpreter than the project declares: the image follows
+#: the declaration (issue 13), so the scan then shows exactly that drift.
+RUNTIME_RULES = {
+    "EC101": "python",
+    "EC102": "python",
+    "EC106": "python",
+    "EC103": "node",
+    "EC104": "node",
+    "EC107": "node",
+}
+
+
+def _announced(finding: dict[str, Any], warned: str) -> bool:
+    """A runtime finding the generator warned about ("the host environment runs node 20.20.2; …")."""
+    runtime = RUNTIME_RULES.get(finding["rule"])
+    return runtime is not None and f" runs {runtime} " in warned
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +229,7 @@ def test_verified_project_serves(
 
     fig.step = "generate"
     t0 = time.monotonic()
-    text = _generate(project, python)
+    text, warned = _generate(project, python)
     fig.generate_s = time.monotonic() - t0
 
     fig.step = "hadolint"
@@ -240,8 +271,14 @@ def test_verified_project_serves(
     )
     assert proc.returncode == 0, f"envcheck scan exit {proc.returncode}: {proc.stderr[-2000:]}"
     findings = json.loads(proc.stdout)["findings"]
-    loud = [f"{f['rule']} {f['severity']}: {f['message']}" for f in findings if f["severity"] in ("error", "warning")]
-    assert not loud, "envcheck scan --image against the developer's host:\n" + "\n".join(loud)
+    loud = [f for f in findings if f["severity"] in ("error", "warning")]
+    # Only drift the generator told the developer about may remain: the host
+    # runs another interpreter than the project declares, and the image follows
+    # the declaration.
+    unexplained = [f"{f['rule']} {f['severity']}: {f['message']}" for f in loud if not _announced(f, warned)]
+    assert not unexplained, "envcheck scan --image against the developer's host:\n" + "\n".join(unexplained)
+    if loud:
+        fig.note = f"{fig.note}; {len(loud)} runtime finding(s) the generator announced".lstrip("; ")
     fig.step, fig.result = "", "serves"
 
 
@@ -255,7 +292,7 @@ def test_trial_project_builds_and_starts(
     project = copy_with_registries(project_dir, tmp_path / project_dir.name)
     python = _plain_host(tmp_path)
     t0 = time.monotonic()
-    text = _generate(project, python)
+    text, _warned = _generate(project, python)
     fig.generate_s = time.monotonic() - t0
 
     _hadolint_clean(project, text)
