@@ -94,7 +94,7 @@ def detect(view: MergedView, config: Mapping[str, Any], env_allow: Iterable[str]
         for name, value in env.items()
     }
     image = image_facts(config, user, workdir)
-    if "node" in runtimes:
+    if "node" in runtimes and section.get("WorkingDir"):  # no WORKDIR (or no config, dir:): cannot say
         # A node image whose working directory holds no package.json runs no
         # node project there (a static site served from its build output):
         # its node packages are not the project's, so none are missing.

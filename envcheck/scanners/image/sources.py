@@ -47,6 +47,7 @@ from .walker import (
     _Counting,
     _decompressor,
     classify,
+    presence_only,
     reduce_fact,
     scan_binary,
     walk_layer,
@@ -571,6 +572,8 @@ def index_rootfs(root: str) -> LayerIndex:
                     kind = classify(path)
                     if kind is not None:
                         index.entries[path] = Entry("file", None, (kind, _read_contained(item.path, kind)))
+                    elif presence_only(path):
+                        index.entries[path] = Entry("file")
             except OSError:
                 continue
     return index

@@ -96,6 +96,15 @@ def normalise(name: str) -> str:
     return path.lstrip("/")
 
 
+def presence_only(path: str) -> bool:
+    """Files whose presence, never their content, a detector asks about.
+
+    A project's own ``package.json`` (outside node_modules): is the image's
+    WORKDIR a node project at all?
+    """
+    return path.rpartition("/")[2] == "package.json" and "node_modules/" not in path
+
+
 def classify(path: str) -> str | None:
     """The kind of fact a member at ``path`` carries, or None to skip its content."""
     parent, _, base = path.rpartition("/")
@@ -614,6 +623,8 @@ def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerInde
         return
     kind = classify(path)
     if kind is None:
+        if presence_only(path):
+            index.entries[path] = Entry("file")
         return
     fh = tf.extractfile(member)
     if fh is None:
