@@ -1457,6 +1457,14 @@ def _ensure_standin_for(client: Any, ref: str) -> str:
     if m := _PY_REF.match(ref):
         candidates = sorted({*pyenv_versions(), python_version()})
         version = _newest(candidates, m.group(1))
+        if version is None and m.group(1).count(".") == 2:
+            # A patch release this machine has no build of (the generator names
+            # the newest patch of a line): the same line's newest build stands
+            # in, and says so. Its PYTHON_VERSION tells the truth about it.
+            line = m.group(1).rpartition(".")[0]
+            version = _newest(candidates, line)
+            if version is not None:
+                print(f"[testbed] {ref}: no Python {m.group(1)} here; {version} of the same line stands in", flush=True)
         if version is None:
             raise TestbedError(f"{ref}: no Python {m.group(1)} on this machine to make a stand-in from")
         built = (
