@@ -715,6 +715,10 @@ COPY npm /usr/local/lib/node_modules/npm
 # package.json says installationMethod "tar").
 COPY yarn /opt/yarn-v{yarn_version}
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+# npm trusts this machine's CA bundle through its global config, as the
+# per-release stand-ins do (builds reach the registry over --network host).
+COPY ca-bundle.crt {ca}
+COPY npmrc /usr/local/etc/npmrc
 RUN set -eux; \\
     ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm; \\
     ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx; \\
@@ -786,6 +790,7 @@ def ensure_standins(client: Any) -> tuple[str, str]:
         corepack_copy=corepack_copy,
         corepack_link=corepack_link,
         yarn_version=YARN1_VERSION,
+        ca=STANDIN_CA_PATH,
     )
     yarn = npm_tarball("yarn", YARN1_VERSION)
     recipe = _recipe_hash(
@@ -806,6 +811,8 @@ def ensure_standins(client: Any) -> tuple[str, str]:
         (ctx / "yarn").mkdir()
         _run(["tar", "-xzf", str(yarn), "-C", str(ctx / "yarn"), "--strip-components=1", "--no-same-owner"])
         (ctx / "docker-entrypoint.sh").write_text(_NODE_ENTRYPOINT)
+        shutil.copy2(CA_BUNDLE, ctx / "ca-bundle.crt")
+        (ctx / "npmrc").write_text(f"cafile={STANDIN_CA_PATH}\n")
         (ctx / "Dockerfile").write_text(dockerfile)
         _build_ctx(client, ctx, node_tag, recipe=recipe)
     return py_tag, node_tag
