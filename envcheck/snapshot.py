@@ -360,6 +360,10 @@ class LockedPackage:
     marker: str | None = None
     path: str | None = None
     specifiers: tuple[str, ...] = ()
+    # Extras of this distribution the locked graph asks for (uv.lock's
+    # `{ name = "uvicorn", extra = ["standard"] }`): pip's hash mode needs a
+    # lock line naming each.
+    extras: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"ecosystem": self.ecosystem, "name": self.name, "version": self.version}
@@ -370,6 +374,7 @@ class LockedPackage:
         _opt(d, "marker", self.marker)
         _opt(d, "path", self.path)
         _opt(d, "specifiers", list(self.specifiers))
+        _opt(d, "extras", list(self.extras))
         return d
 
     @classmethod
@@ -384,6 +389,7 @@ class LockedPackage:
             marker=r.opt_str("marker"),
             path=r.opt_str("path"),
             specifiers=r.str_tuple("specifiers"),
+            extras=r.str_tuple("extras"),
         )
 
 

@@ -409,8 +409,20 @@ def declared_fallback(declared: Declared, local: frozenset[str], env: Mapping[st
     return PyLock(lines=_dedupe(lines), origin=origin, warnings=tuple(warnings))
 
 
+def lock_extras(declared: Declared) -> dict[str, set[str]]:
+    """The extras a lock file records as asked of each locked distribution."""
+    out: dict[str, set[str]] = {}
+    for e in declared.locks:
+        if e.ecosystem == "python" and e.extras:
+            out.setdefault(canonicalize_name(e.name), set()).update(e.extras)
+    return out
+
+
 def with_requested_extras(
-    lock: PyLock, requires_dist: Mapping[str, tuple[str, ...]] | None, env: Mapping[str, str]
+    lock: PyLock,
+    requires_dist: Mapping[str, tuple[str, ...]] | None,
+    env: Mapping[str, str],
+    locked_extras: Mapping[str, set[str]] | None = None,
 ) -> PyLock:
     """Add a line for each extra locked distributions ask of each other (``uvicorn[standard]==…``).
 
@@ -423,13 +435,15 @@ def with_requested_extras(
         old_pip = pip is not None and Version(pip) < Version("20.3")
     except InvalidVersion:
         old_pip = False
-    if requires_dist is None or old_pip:
+    if (requires_dist is None and not locked_extras) or old_pip:
         # pip before 20.3 refuses a name listed twice ("Double requirement given").
         return lock
     names = lock.names
-    wanted: dict[str, set[str]] = {}
+    # What the lock file itself records (uv.lock), then what the host's
+    # installed metadata says (a host that is the project's environment).
+    wanted: dict[str, set[str]] = {n: set(x) for n, x in (locked_extras or {}).items() if n in names}
     for line in lock.lines:
-        for raw in requires_dist.get(line.name, ()):
+        for raw in (requires_dist or {}).get(line.name, ()):
             try:
                 dep = Requirement(raw)
             except InvalidRequirement:

@@ -83,7 +83,7 @@ def _resolve_lock(
     mode = options.version_source
     lock, stale = (None, None) if mode in ("host", "snapshot") else pylock.from_lock_file(declared, local, env)
     if lock is not None:
-        return pylock.with_requested_extras(lock, requires_dist, env)
+        return pylock.with_requested_extras(lock, requires_dist, env, locked_extras=pylock.lock_extras(declared))
     warnings = [f"not using the project's lock: {stale}"] if stale else []
     if mode == "lock":
         raise GenerateError(

@@ -85,8 +85,8 @@ def parse_text(text: str, source_name: str = "uv.lock") -> Declared:
     if isinstance(groups, dict):
         for deps in groups.values():
             dev_seeds.extend(_deps(deps))
-    main_reach = _reach(main_seeds, by_name)
-    dev_reach = _reach(dev_seeds, by_name)
+    main_reach, main_extras = _reach(main_seeds, by_name)
+    dev_reach, dev_extras = _reach(dev_seeds, by_name)
 
     locks: list[LockedPackage] = []
     for pkg, line in entries:
@@ -102,6 +102,7 @@ def parse_text(text: str, source_name: str = "uv.lock") -> Declared:
                 hashes=_hashes(pkg),
                 dev=name in dev_reach and name not in main_reach,
                 marker=_marker(pkg.get("resolution-markers")),
+                extras=tuple(sorted(main_extras.get(name, set()) | dev_extras.get(name, set()))),
             )
         )
     return Declared(locks=tuple(locks), files=(rel,))
@@ -120,8 +121,10 @@ def _deps(value: Any) -> list[dict[str, Any]]:
     )
 
 
-def _reach(seeds: Iterable[dict[str, Any]], by_name: Mapping[str, list[dict[str, Any]]]) -> set[str]:
-    """Names reachable from ``seeds``, following extras only where requested."""
+def _reach(
+    seeds: Iterable[dict[str, Any]], by_name: Mapping[str, list[dict[str, Any]]]
+) -> tuple[set[str], dict[str, set[str]]]:
+    """Names reachable from ``seeds`` (following extras only where requested), and the extras asked of each."""
     seen: set[tuple[str, str | None]] = set()
     queue: deque[tuple[str, str | None]] = deque()
 
@@ -146,7 +149,11 @@ def _reach(seeds: Iterable[dict[str, Any]], by_name: Mapping[str, list[dict[str,
                 deps = _deps(optional.get(extra)) if isinstance(optional, dict) else []
             for d in deps:
                 push(d)
-    return {name for name, _ in seen}
+    extras: dict[str, set[str]] = {}
+    for name, extra in seen:
+        if extra is not None:
+            extras.setdefault(name, set()).add(extra)
+    return {name for name, _ in seen}, extras
 
 
 def _hashes(pkg: Mapping[str, Any]) -> tuple[str, ...]:

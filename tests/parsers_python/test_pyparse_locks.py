@@ -186,3 +186,48 @@ def test_uv_lock_roots_dev_reachability_and_hashes() -> None:
 def test_uv_lock_errors(text: str, fragment: str) -> None:
     with pytest.raises(ParseError, match=fragment):
         uv_lock.parse_text(text)
+
+
+def test_uv_lock_records_the_extras_locked_packages_ask_of_each_other() -> None:
+    """uv-docker-example: fastapi-cli asks uvicorn[standard]; pip's hash mode needs a line naming it."""
+    text = """\
+version = 1
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [{ name = "fastapi-cli" }]
+
+[[package]]
+name = "fastapi-cli"
+version = "0.0.13"
+source = { registry = "https://pypi-index.invalid/simple" }
+dependencies = [{ name = "uvicorn", extra = ["standard"] }]
+
+[[package]]
+name = "uvicorn"
+version = "0.37.0"
+source = { registry = "https://pypi-index.invalid/simple" }
+
+[package.optional-dependencies]
+standard = [{ name = "watchfiles" }]
+
+[[package]]
+name = "watchfiles"
+version = "1.1.0"
+source = { registry = "https://pypi-index.invalid/simple" }
+"""
+    locks = {lk.name: lk for lk in uv_lock.parse_text(text).locks}
+    assert locks["uvicorn"].extras == ("standard",)
+    assert locks["fastapi-cli"].extras == () and "watchfiles" in locks
+    from envcheck.generate import pylock
+
+    lock = pylock.PyLock(
+        tuple(pylock.LockLine(n, f"{n}=={lk.version}") for n, lk in sorted(locks.items())), "uv.lock", (), ()
+    )
+    got = pylock.with_requested_extras(lock, None, {}, locked_extras={"uvicorn": {"standard"}})
+    assert [line.requirement for line in got.lines if line.name == "uvicorn"] == [
+        "uvicorn==0.37.0",
+        "uvicorn[standard]==0.37.0",
+    ]
