@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from envcheck.checks._base import Check, Context, Param, finding, where
-from envcheck.checks.runtime_version import LEVELS, first_difference
+from envcheck.checks.runtime_version import first_difference, validate_level_severity
 from envcheck.findings import Finding, Severity, Side
 
 if TYPE_CHECKING:
@@ -67,15 +67,6 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
         )
 
 
-def _validate(params: Mapping[str, Any]) -> str | None:
-    for level, severity in (params.get("level-severity") or {}).items():
-        if level not in LEVELS:
-            return f"params.level-severity: {level!r} is not one of {', '.join(LEVELS)}"
-        if severity not in ("error", "warning", "info"):
-            return f"params.level-severity.{level}: {severity!r} is not error, warning or info"
-    return None
-
-
 CHECK = Check(
     run=check,
     modes=("target",),
@@ -85,5 +76,5 @@ CHECK = Check(
         "label": Param("str", default="", help="how the runtime is named in messages"),
     },
     doc="Exact versions the project's files declare against the interpreter a snapshot captured.",
-    validate=_validate,
+    validate=validate_level_severity,
 )

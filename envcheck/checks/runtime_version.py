@@ -61,7 +61,8 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
     )
 
 
-def _validate(params: Mapping[str, Any]) -> str | None:
+def validate_level_severity(params: Mapping[str, Any]) -> str | None:
+    """A ``level-severity`` map names known levels and severities (shared with the declared-runtime check)."""
     for level, severity in (params.get("level-severity") or {}).items():
         if level not in LEVELS:
             return f"params.level-severity: {level!r} is not one of {', '.join(LEVELS)}"
@@ -85,5 +86,5 @@ CHECK = Check(
         "label": Param("str", default="", help="how the runtime is named in messages"),
     },
     doc="Compares one runtime's version between two snapshots at a chosen granularity.",
-    validate=_validate,
+    validate=validate_level_severity,
 )
