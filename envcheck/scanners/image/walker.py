@@ -534,7 +534,9 @@ def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageEr
     actual = stored.digest()
     if actual == expected:
         return None
-    return ImageError(f"layer {what}: digest mismatch (manifest says {expected}, content is {actual})")
+    return ImageError(
+        f"layer {what}: content does not match its digest (digest mismatch: manifest says {expected}, content is {actual})"
+    )
 
 
 def _walk_layer(stored: _Counting, what: str, expected: str | None) -> LayerIndex:
@@ -574,7 +576,9 @@ def _walk_layer(stored: _Counting, what: str, expected: str | None) -> LayerInde
     index.stored_digest = stored.digest()
     index.diff_id = plain.digest() if stream is not None else index.stored_digest
     if expected and expected not in (index.stored_digest, index.diff_id):
-        raise ImageError(f"layer {what}: digest mismatch (manifest says {expected}, content is {index.stored_digest})")
+        raise ImageError(
+            f"layer {what}: content does not match its digest (digest mismatch: manifest says {expected}, content is {index.stored_digest})"
+        )
     return index
 
 
