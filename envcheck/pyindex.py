@@ -500,3 +500,57 @@ def installable(page: ProjectPage, version: str, target: Target) -> Verdict:
         wheels_elsewhere=binary_elsewhere,
         excluded_by_requires_python=excluded and not sdist and not wheel_arches,
     )
+
+
+# --------------------------------------------------------------------------- one release against one tag set
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseMatch:
+    """What the files of ``name==version`` offer an interpreter with a given tag set (EC214)."""
+
+    name: str
+    version: str
+    listed: bool = False  # the index lists files of this version at all
+    wheel: bool = False  # a wheel the interpreter accepts, Requires-Python admitting it
+    sdist: bool = False  # an sdist whose Requires-Python admits the interpreter
+    binary_wheels: bool = False  # platform-specific wheels exist, for some target
+    excluded_by: str | None = None  # a Requires-Python that shuts the interpreter out of every file
+
+
+def match_release(page: ProjectPage, version: str, tags: frozenset[Tag], python: str) -> ReleaseMatch:
+    """Does the index hold a file of ``version`` that pip would pick for these tags and this Python?
+
+    Yanked files count: pip still installs a yanked file an exact pin names (PEP 592).
+    """
+    try:
+        wanted = Version(version)
+        py = Version(python)
+    except InvalidVersion:
+        return ReleaseMatch(page.name, version)
+    listed = wheel = sdist = binary = False
+    excluded: str | None = None
+    for f in page.files:
+        parsed = _file_version(f.filename)
+        if parsed is None or parsed[1] != wanted:
+            continue
+        listed = True
+        file_tags = parsed[2]
+        if file_tags is not None and any(t.platform != "any" for t in file_tags):
+            binary = True
+        if not _admits(f.requires_python, py):
+            excluded = excluded or f.requires_python
+            continue
+        if file_tags is None:
+            sdist = True
+        elif file_tags & tags:
+            wheel = True
+    return ReleaseMatch(
+        page.name,
+        version,
+        listed=listed,
+        wheel=wheel,
+        sdist=sdist,
+        binary_wheels=binary,
+        excluded_by=excluded if listed and not (wheel or sdist) else None,
+    )

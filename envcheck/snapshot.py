@@ -162,16 +162,29 @@ class Runtime:
     version: str
     implementation: str | None = None
     path: str | None = None
+    # Python only (issue 18): the interpreter's ABI tag ("cp311", "cp37m") and
+    # the platform tags of the wheels it accepts, most preferred first
+    # ("manylinux_2_36_x86_64", …, "linux_x86_64"); see envcheck.platform_tags.
+    abi: str | None = None
+    wheel_platforms: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"version": self.version}
         _opt(d, "implementation", self.implementation)
         _opt(d, "path", self.path)
+        _opt(d, "abi", self.abi)
+        _opt(d, "wheel_platforms", list(self.wheel_platforms))
         return d
 
     @classmethod
     def from_reader(cls, r: _Reader) -> Runtime:
-        return cls(version=r.string("version"), implementation=r.opt_str("implementation"), path=r.opt_str("path"))
+        return cls(
+            version=r.string("version"),
+            implementation=r.opt_str("implementation"),
+            path=r.opt_str("path"),
+            abi=r.opt_str("abi"),
+            wheel_platforms=r.str_tuple("wheel_platforms"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

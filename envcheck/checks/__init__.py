@@ -29,12 +29,14 @@ from envcheck.checks import (
     secret_in_image,
     unpinned_requirement,
     version_files,
+    wheel_availability,
 )
 from envcheck.checks._base import Check, Context, Mode, Param
 
 CHECKS: Final[Mapping[str, Check]] = {
     "runtime-version": runtime_version.CHECK,
     "platform": platform.CHECK,
+    "wheel-availability": wheel_availability.CHECK,
     "package-drift": package_drift.CHECK,
     "package-set": package_set.CHECK,
     "requirement-satisfied": requirement_satisfied.CHECK,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from envcheck.findings import Finding, Location, Severity, Side
 
 if TYPE_CHECKING:
+    from envcheck.index_facts import IndexFacts
     from envcheck.rules import Rule
     from envcheck.snapshot import Declared, Package, Requirement, Snapshot
 
@@ -58,6 +59,9 @@ class Context:
     left_label: str = ""
     right_label: str = ""
     env_allow: tuple[str, ...] = ()
+    # What the package index says about the distributions EC214 asks about,
+    # gathered by the command before the checks run (None: not asked).
+    index: IndexFacts | None = None
 
     @property
     def declared(self) -> Declared | None:

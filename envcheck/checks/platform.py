@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.findings import Finding, Side
+from envcheck.platform_tags import normalise_arch
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Platform
 
-# uname and OCI name the same machines differently.
-_ARCH = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8": "aarch64", "i686": "x86", "386": "x86"}
 FIELDS = ("os", "arch", "libc")
 
 
 def _value(platform: Platform, field_name: str) -> str | None:
     if field_name == "arch":
-        return _ARCH.get((platform.arch or "").lower(), platform.arch.lower()) if platform.arch else None
+        # uname, OCI and npm name the same machines differently (arm64 == aarch64, amd64 == x86_64).
+        return normalise_arch(platform.arch)
     if field_name == "libc":
         return platform.libc_family.lower() if platform.libc_family else None
     return platform.os.lower() if platform.os else None
@@ -34,12 +34,30 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
             continue
         yield finding(
             rule,
-            f"{field_name} is {a} {where(ctx.left_label)} but {b} {where(ctx.right_label)}",
+            f"{_NOUN[field_name]} is {a} {where(ctx.left_label)} but {b} {where(ctx.right_label)}: {_WHY[field_name]}",
             subject=field_name,
             left=Side(ctx.left_label, a),
             right=Side(ctx.right_label, b),
-            fix=f"build the image for {a} (docker build --platform) or pick a base image with {a}",
+            fix=_fix(field_name, a),
         )
+
+
+_NOUN = {"arch": "CPU architecture", "libc": "libc", "os": "operating system"}
+_WHY = {
+    "arch": "binary wheels and native modules built for one do not load on the other",
+    "libc": "manylinux (glibc) wheels do not install on musl, musllinux ones not on glibc",
+    "os": "wheels, native modules and paths differ",
+}
+
+
+def _fix(field_name: str, value: str) -> str:
+    if field_name == "arch":
+        oci = {"x86_64": "amd64", "aarch64": "arm64"}.get(value, value)
+        return f"build and run the image for linux/{oci} (docker build --platform linux/{oci})"
+    if field_name == "libc":
+        base = "a Debian-based (-slim) base image" if value == "glibc" else "an Alpine base image"
+        return f"use {base} so both sides use {value}"
+    return f"run the project on {value} on both sides"
 
 
 CHECK = Check(

@@ -47,5 +47,9 @@ def run(args: argparse.Namespace) -> int:
     a, b = load_snapshot(args.a), load_snapshot(args.b)
     contexts = plan_diff(a, b, names=(Path(args.a).name, Path(args.b).name), env_allow=settings.env_allow)
     project = diff_project(a, b)
+    from envcheck.engine import select_rules
+    from envcheck.index_facts import with_index_facts
+
+    contexts = with_index_facts(contexts, select_rules(rules, settings))
     findings = evaluate(rules, contexts, settings, project)
     return finish(args, findings, rules, settings)

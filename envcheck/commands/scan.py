@@ -125,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
         against_name=(args.against if remote else Path(args.against).name) if args.against else None,
         env_allow=settings.env_allow,
     )
+    from envcheck.engine import select_rules
+    from envcheck.index_facts import with_index_facts
+
+    # The package index is asked only when a pair's platforms differ (EC214).
+    contexts = with_index_facts(contexts, select_rules(rules, settings), root=root)
     findings = evaluate(rules, contexts, settings, project)
     files = project.declared.files if project.declared else ()
     return finish(args, findings, rules, settings, root=str(root), default_path=main_manifest(root, files))

@@ -297,6 +297,7 @@ def main() -> None:
         "in_venv": getattr(sys, "base_prefix", sys.prefix) != sys.prefix,
         "platform": sysconfig.get_platform(),
         "libc": _libc(),
+        "abiflags": getattr(sys, "abiflags", None),
         "path": [p for p in sys.path if p],
         "user_site": user_site,
         "user_site_enabled": user_enabled and user_on_path,

@@ -492,8 +492,10 @@ def scan_host(
     env = capture_env([*wanted, *allow], env_map, allow)
 
     libc: str | None = None
+    probe_doc: dict[str, Any] | None = None
     if py_proc is not None and interpreter is not None:
         doc, note = _collect_probe(py_proc, interpreter)
+        probe_doc = doc
         if note:
             notes.append(note)
         if doc is not None:
@@ -520,9 +522,15 @@ def scan_host(
         else:
             notes.append("node: not found on PATH; snapshot has no node runtime")
 
+    platform = host_platform(libc, limit)
+    if probe_doc is not None and "python" in runtimes:
+        from envcheck.platform_tags import from_probe
+
+        mac = _platform.mac_ver()[0] if platform.os == "darwin" else None
+        runtimes["python"] = from_probe(runtimes["python"], platform, probe_doc, os_version=mac or None)
     return Snapshot(
         source=Source(kind="host", ref=os.path.abspath(root)),
-        platform=host_platform(libc, limit),
+        platform=platform,
         runtimes=runtimes,
         packages=packages,
         env=env,

@@ -89,6 +89,12 @@ def detect(view: MergedView, config: Mapping[str, Any], env_allow: Iterable[str]
         distro=distro,
         libc=_libc(view, dpkg, apk),
     )
+    if "python" in runtimes:
+        from envcheck.platform_tags import with_wheel_facts
+
+        py = runtimes["python"]
+        # A free-threaded build is installed as python3.13t (PEP 703's "t" ABI flag).
+        runtimes["python"] = with_wheel_facts(py, platform, abiflags="t" if (py.path or "").endswith("t") else None)
     env_vars = {
         name: EnvVar(set=True, value=value if keep_value(name, value, env_allow) else None)
         for name, value in env.items()
