@@ -125,7 +125,11 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
             left=Side(ctx.left_label, "wheel" if here.wheel else "installed"),
             right=Side(ctx.right_label, "not installable"),
             source=s.source,
-            fix=f"pin a {s.name} release that publishes a wheel for {right.platforms[0]}, or match the platforms",
+            fix=(
+                f"pin a {s.name} release that supports Python {right_py}, or run the same Python on both sides"
+                if there.excluded_by
+                else f"pin a {s.name} release that publishes a wheel for {right.platforms[0]}, or match the platforms"
+            ),
         )
     if unchecked:
         names = sorted(unchecked)

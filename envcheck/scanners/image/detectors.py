@@ -26,6 +26,8 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 REDACTED = "<redacted>"
 _ARCH = {"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "arm": "armv7l", "ppc64le": "ppc64le", "s390x": "s390x"}
 _LOADER_ARCH = re.compile(r"ld-(?:linux|musl)-([a-z0-9_-]+?)\.so")
+_MULTIARCH = re.compile(r"(?:^|/)([a-z0-9_]+)-linux-gnu[a-z]*/")
+_MULTIARCH_NAMES = {"i386": "i686", "powerpc64le": "ppc64le", "arm": "armv7l"}
 _LOADER_ARCH_NAMES = {"x86-64": "x86_64", "x86_64": "x86_64", "aarch64": "aarch64", "armhf": "armv7l", "i386": "i686"}
 
 
@@ -476,6 +478,12 @@ def _arch(config: Mapping[str, Any], view: MergedView) -> str | None:
         m = _LOADER_ARCH.search(posixpath.basename(path))
         if m:
             return _LOADER_ARCH_NAMES.get(m.group(1), m.group(1))
+    for path, _fact in view.facts("libc"):
+        # Debian's multiarch directory names the machine where the loader's
+        # name does not (ld-linux.so.2 on i386, ld64.so.2 on ppc64el).
+        m = _MULTIARCH.search(path)
+        if m:
+            return _MULTIARCH_NAMES.get(m.group(1), m.group(1))
     return None
 
 
