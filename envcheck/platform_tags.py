@@ -187,6 +187,13 @@ class WheelTags:
 
     def accepts_all_of(self, other: WheelTags) -> bool:
         """Every wheel ``other`` could install, this one can too (nothing to lose)."""
+        same_interpreter = (self.python, self.implementation, self.abi) == (
+            other.python,
+            other.implementation,
+            other.abi,
+        )
+        if same_interpreter and set(other.platforms) <= set(self.platforms):
+            return True  # the common case (same base image): no tag expansion, no packaging.tags import
         return other.tags() <= self.tags()
 
 

@@ -143,3 +143,19 @@ def test_the_new_runtime_fields_round_trip_through_json() -> None:
     back = Snapshot.from_json(snap.to_json())
     assert back.runtimes["python"] == rt
     assert '"wheel_platforms"' in snap.to_json()
+
+
+@given(
+    st.sampled_from(["x86_64", "aarch64", "armv7l", "ppc64le", "s390x", "i686"]),
+    st.sampled_from(["glibc", "musl"]),
+    st.integers(min_value=0, max_value=60),
+)
+def test_newer_libc_accepts_every_tag_an_older_one_does(arch: str, family: str, minor: int) -> None:
+    major = 2 if family == "glibc" else 1
+    older = platform_tags("linux", arch, f"{family} {major}.{minor}")
+    newer = platform_tags("linux", arch, f"{family} {major}.{minor + 1}")
+    assert set(older) <= set(newer)
+    assert older[-1] == f"linux_{arch}"
+    a = WheelTags((3, 12), "cpython", "cp312", older)
+    b = WheelTags((3, 12), "cpython", "cp312", newer)
+    assert b.accepts_all_of(a) and (a.accepts_all_of(b) == (set(older) == set(newer)))
