@@ -61,7 +61,6 @@ GLIBC: Mapping[str, tuple[int, int]] = {
     "trixie": (2, 41),
 }
 ARCHES: tuple[str, ...] = ("x86_64", "aarch64")
-_LEGACY_MANYLINUX = {(2, 5): "manylinux1", (2, 12): "manylinux2010", (2, 17): "manylinux2014"}
 
 
 class IndexAnswerError(Exception):
@@ -385,13 +384,10 @@ class Target:
 
 
 def _platforms(codename: str, arch: str) -> list[str]:
-    major, newest = GLIBC.get(codename, GLIBC["bookworm"])
-    out = [f"manylinux_{major}_{minor}_{arch}" for minor in range(newest, 4, -1)]
-    for glibc, legacy in _LEGACY_MANYLINUX.items():
-        if glibc[1] <= newest:
-            out.append(f"{legacy}_{arch}")
-    out.append(f"linux_{arch}")
-    return out
+    # One table of PEP 600/599 platform tags for the generator and EC214.
+    from envcheck.platform_tags import manylinux_platforms
+
+    return [*manylinux_platforms(GLIBC.get(codename, GLIBC["bookworm"]), arch), f"linux_{arch}"]
 
 
 def supported_tags(target: Target, arch: str) -> frozenset[Tag]:
