@@ -46,3 +46,17 @@ def test_a_root_with_a_musl_loader_but_no_version_records_no_tags(tmp_path: Path
     assert snap.platform is not None and snap.platform.libc == "musl"
     py = snap.runtime("python")
     assert py is not None and py.version == "3.12.1" and py.wheel_platforms == ()
+
+
+def _elf_header(machine: int) -> bytes:
+    import struct
+
+    return b"\x7fELF" + bytes([2, 1, 1]) + b"\x00" * 9 + struct.pack("<HH", 2, machine) + b"\x00" * 44
+
+
+def test_with_no_config_and_no_loader_the_interpreters_elf_header_names_the_arch(tmp_path: Path) -> None:
+    # A static interpreter in a scratch-like root: no loader, no multiarch directory.
+    _file(tmp_path, "usr/local/bin/python3.12", _elf_header(183) + b"\x003.12.1\x00")
+    snap = scan_image(f"dir:{tmp_path}")
+    assert snap.platform is not None and snap.platform.arch == "aarch64"
+    assert snap.runtime("python") is not None and snap.runtimes["python"].version == "3.12.1"

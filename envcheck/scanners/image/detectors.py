@@ -484,6 +484,10 @@ def _arch(config: Mapping[str, Any], view: MergedView) -> str | None:
         m = _MULTIARCH.search(path)
         if m:
             return _MULTIARCH_NAMES.get(m.group(1), m.group(1))
+    # Last, what the binaries themselves were built for (their ELF e_machine).
+    for _path, entry in sorted(view.entries.items()):
+        if entry.machine:
+            return entry.machine
     return None
 
 

@@ -39,17 +39,15 @@ from .walker import (
     _BAD_DATA,
     _CAPS,
     _SCANNED,
-    CAP_SCAN,
     MIB,
     Entry,
     LayerIndex,
-    _chunks,
     _Counting,
     _decompressor,
     classify,
     presence_only,
     reduce_fact,
-    scan_binary,
+    scan_elf,
     walk_layer,
 )
 
@@ -571,7 +569,8 @@ def index_rootfs(root: str) -> LayerIndex:
                 elif item.is_file(follow_symlinks=False):
                     kind = classify(path)
                     if kind is not None:
-                        index.entries[path] = Entry("file", None, (kind, _read_contained(item.path, kind)))
+                        fact, machine = _read_contained(item.path, kind)
+                        index.entries[path] = Entry("file", None, (kind, fact), machine)
                     elif presence_only(path):
                         index.entries[path] = Entry("file")
             except OSError:
@@ -579,15 +578,16 @@ def index_rootfs(root: str) -> LayerIndex:
     return index
 
 
-def _read_contained(path: str, kind: str) -> Any:
+def _read_contained(path: str, kind: str) -> tuple[Any, str | None]:
+    """The fact of a file, and its ELF machine for scanned binaries."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            return None
+            return None, None
         if kind in _SCANNED:
-            return scan_binary(kind, path, _chunks(fh, CAP_SCAN))
-        return reduce_fact(kind, fh.read(_CAPS[kind]))
+            return scan_elf(kind, path, fh)
+        return reduce_fact(kind, fh.read(_CAPS[kind])), None
 
 
 # --------------------------------------------------------------------------- docker:NAME

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import hashlib
+import itertools
 import lzma
 import posixpath
 import re
@@ -75,6 +76,9 @@ class Entry:
     kind: str
     target: str | None = None
     fact: Any = None
+    # The ELF e_machine of a scanned binary (issue 18): the architecture when
+    # the image config names none.
+    machine: str | None = None
 
 
 @dataclass(slots=True)
@@ -635,11 +639,21 @@ def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerInde
         index.entries[path] = Entry("file")
         return
     fact: Any
+    machine = None
     if kind in _SCANNED:
-        fact = scan_binary(kind, path, _chunks(fh, CAP_SCAN))
+        fact, machine = scan_elf(kind, path, fh)
     else:
         fact = reduce_fact(kind, fh.read(_CAPS[kind]))
-    index.entries[path] = Entry("file", None, (kind, fact))
+    index.entries[path] = Entry("file", None, (kind, fact), machine)
+
+
+def scan_elf(kind: str, path: str, fh: IO[bytes]) -> tuple[str | None, str | None]:
+    """:func:`scan_binary` plus the ELF header's machine, from the same single read."""
+    from envcheck.platform_tags import elf_machine
+
+    head = fh.read(64)
+    rest = _chunks(fh, CAP_SCAN - len(head))
+    return scan_binary(kind, path, itertools.chain((head,), rest)), elf_machine(head)
 
 
 def _chunks(fh: IO[bytes], cap: int) -> Iterator[bytes]:
