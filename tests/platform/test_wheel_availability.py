@@ -171,3 +171,12 @@ def test_diff_of_stored_snapshots_reads_pip_index_url(fake_index: FakeIndex, tmp
     doc = json.loads(proc.stdout)
     rules = {(f["rule"], f["subject"]) for f in doc["findings"]}
     assert {("EC105", "arch"), ("EC214", "fastlib"), ("EC214", "binonly")} <= rules
+
+
+def test_the_projects_own_index_settings_are_asked_first(tmp_path: Path) -> None:
+    from envcheck.index_facts import project_index_urls
+
+    (tmp_path / "requirements.txt").write_text("--index-url https://mirror.invalid/simple\nflask==3.0.0\n")
+    (tmp_path / "Pipfile").write_text('[[source]]\nurl = "https://private.invalid/simple"\nname = "p"\n')
+    assert project_index_urls(tmp_path) == ("https://mirror.invalid/simple", "https://private.invalid/simple")
+    assert project_index_urls(tmp_path / "missing") == ()
