@@ -488,9 +488,12 @@ def scan_host(
     interpreter, py_notes = resolve_python(root, python, env_map)
     notes.extend(py_notes)
     child_env = subprocess_env(env_map)
-    probe_source = _PROBE_FILE.read_text(encoding="utf-8")
     cache_home = interpreter_cache.cache_dir(env_map) if interpreter else None
-    cache = interpreter_cache.InterpreterCache(cache_home, probe_source, child_env) if cache_home else None
+    cache = (
+        interpreter_cache.InterpreterCache(cache_home, interpreter_cache.probe_identity(_PROBE_FILE), child_env)
+        if cache_home
+        else None
+    )
     cached = cache.load(interpreter) if cache and interpreter else None
     py_proc: _Proc | str | None = None
     cache_key: dict[str, Any] | None = None
@@ -498,7 +501,8 @@ def scan_host(
     if interpreter and cached is None:
         cache_key = cache.key(interpreter) if cache else None
         probe_started = time.time()
-        py_proc = _start([interpreter, "-E", "-c", probe_source], timeout=limit, env=child_env, cwd=cwd)
+        probe = [interpreter, "-E", "-c", _PROBE_FILE.read_text(encoding="utf-8")]
+        py_proc = _start(probe, timeout=limit, env=child_env, cwd=cwd)
     search_path = env_map.get("PATH", os.defpath)
     node_bin = shutil.which("node", path=search_path) if node else None
     node_proc = _start([node_bin, "--version"], timeout=limit, env=child_env, cwd=cwd) if node_bin else None

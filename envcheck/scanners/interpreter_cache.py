@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from envcheck import __version__
 
 #: Set (to anything but empty or ``0``) to neither read nor write the cache.
 DISABLE_ENV = "ENVCHECK_NO_CACHE"
@@ -74,6 +75,20 @@ def cache_dir(environ: Mapping[str, str]) -> Path | None:
     return None
 
 
+def probe_identity(probe_file: Path) -> str:
+    """envcheck's version and the probe file's size and mtime: cheaper than hashing its source each run."""
+    st = probe_file.stat()
+    return f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _fnv(text: str) -> int:
+    """64-bit FNV-1a: a stable name for a file, not a secure hash (hashlib's start-up costs more than a hit)."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
 def _own_libc() -> str:
     try:
         return os.confstr("CS_GNU_LIBC_VERSION") or ""
@@ -84,18 +99,16 @@ def _own_libc() -> str:
 class InterpreterCache:
     """Load and store descriptions of interpreters under one cache directory."""
 
-    def __init__(self, directory: Path, probe_source: str, child_env: Mapping[str, str]) -> None:
+    def __init__(self, directory: Path, probe: str, child_env: Mapping[str, str]) -> None:
+        """``probe`` names the probe's version (see :func:`probe_identity`): another probe, another answer."""
         self.directory = directory
-        # A checksum, not a secure hash: it tells probe versions apart, and
-        # hashlib's OpenSSL start-up would cost more than the rest of a hit.
-        data = probe_source.encode("utf-8")
-        self._probe_digest = f"{len(data)}-{zlib.crc32(data):08x}"
+        self._probe = probe
         self._env = {k: child_env.get(k) for k in _KEY_ENV}
 
     def _file(self, interpreter: str) -> Path:
         # One file per interpreter and home; the key inside decides whether it is still valid.
-        name = json.dumps([interpreter, self._env.get("HOME")]).encode("utf-8")
-        return self.directory / f"{zlib.crc32(name):08x}-{zlib.adler32(name):08x}.json"
+        name = json.dumps([interpreter, self._env.get("HOME")])
+        return self.directory / f"{_fnv(name):016x}.json"
 
     def key(self, interpreter: str) -> dict[str, Any]:
         """What decides the description before the interpreter is even started."""
@@ -109,7 +122,7 @@ class InterpreterCache:
             "realpath": os.path.realpath(exe),
             "pyvenv": [_signature(os.path.join(d, "pyvenv.cfg")) for d in (bindir, os.path.dirname(bindir))],
             "env": self._env,
-            "probe": self._probe_digest,
+            "probe": self._probe,
             "libc": _own_libc(),
         }
 
