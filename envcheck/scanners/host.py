@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError
 from envcheck.scanners import _host_probe, interpreter_cache
 from envcheck.secrets import keep_value
@@ -221,20 +222,9 @@ def _description(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in ("distributions", "notes")}
 
 
-# A PEP 440 version already in normal form: str(Version(v)) == v.  Nearly every
-# installed distribution's version is, so packaging (~10 ms to import) is only
-# loaded for the rest (issue 15).  Numbers have no leading zeros (Version drops
-# them); a local segment keeps its letters and loses a numeric one's zeros.
-_NUM = r"(?:0|[1-9][0-9]{0,17})"
-_LOCAL = rf"(?:[a-z0-9]*[a-z][a-z0-9]*|{_NUM})"
-_NORMAL_VERSION = re.compile(
-    rf"{_NUM}(?:\.{_NUM})*(?:(?:a|b|rc){_NUM})?(?:\.post{_NUM})?(?:\.dev{_NUM})?(?:\+{_LOCAL}(?:\.{_LOCAL})*)?"
-)
-
-
 def _normalise_version(raw: str) -> str:
-    if _NORMAL_VERSION.fullmatch(raw):
-        return raw
+    if is_normal_version(raw):
+        return raw  # packaging (~10 ms to import) only for the rare other kind
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -244,12 +234,7 @@ def _normalise_version(raw: str) -> str:
 
 
 def _canonical(name: str) -> str:
-    # PEP 503, exactly as packaging.utils.canonicalize_name does it, without
-    # importing packaging.utils (and its logging, tags) on every snapshot.
-    value = name.lower().replace("_", "-").replace(".", "-")
-    while "--" in value:
-        value = value.replace("--", "-")
-    return value
+    return canonical_name(name)
 
 
 def python_from_probe(doc: Mapping[str, Any]) -> tuple[Runtime, tuple[Package, ...], list[str], str | None]:

@@ -90,7 +90,11 @@ HEAVY_FOR_LINT = (
     "hashlib",
     "http.client",
     "importlib.metadata",
+    "importlib.resources",
+    "zipfile",
+    "tempfile",
     "semantic_version",
+    "packaging",  # every requirement of the fixture is a plain pin
     "envcheck.scanners.host",
     "envcheck.scanners.image",
     "envcheck.commands.scan",
@@ -145,3 +149,37 @@ def test_a_cached_host_snapshot_starts_no_interpreter_and_imports_no_packaging(t
         [sys.executable, "-c", code, str(tmp_path / "cache")], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"started": 0, "packaging": []}
+
+
+_name = st.one_of(
+    st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,8}[A-Za-z0-9])?", fullmatch=True),
+    st.sampled_from(["Flask", "zope.interface", "-bad", "bad-", "ünicode", "a b", ""]),
+)
+_ws = st.sampled_from(["", " ", "\t", "  ", "\x0b", "\n"])
+_requirement = st.builds(
+    lambda a, n, b, op, c, v, d: f"{a}{n}{b}{op}{c}{v}{d}",
+    _ws,
+    _name,
+    _ws,
+    st.sampled_from(["==", "===", ">=", "= =", "=="]),
+    _ws,
+    st.one_of(_pep440, st.sampled_from(["1.0.*", "1.0; python_version<'3'", "1.0[x]", ""])),
+    _ws,
+)
+
+
+def _outcome(parse: object, text: str) -> object:
+    from envcheck.errors import ParseError
+
+    try:
+        return parse(text, rel="requirements.txt", line=3, group="dev", hashes=("sha256:ab",))  # type: ignore[operator]
+    except ParseError as exc:
+        return ("ParseError", exc.path, exc.line)
+
+
+@given(_requirement)
+@settings(max_examples=800)
+def test_simple_pins_parse_as_packaging_parses_them(text: str) -> None:
+    from envcheck.parsers import requirements
+
+    assert _outcome(requirements.parse_pep508, text) == _outcome(requirements._parse_with_packaging, text)
