@@ -46,12 +46,16 @@ def _fake_dist(where: Path, name: str, version: str) -> None:
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n", encoding="utf-8")
 
 
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    py = make_venv(pyenv_python("3.11"), tmp_path / "proj" / ".venv")
+def _project(tmp_path: Path, version: str) -> Path:
+    py = make_venv(pyenv_python(version), tmp_path / "proj" / ".venv")
     _fake_dist(_site_packages(tmp_path / "proj" / ".venv"), "alpha", "1.0")
     _settle(py, _site_packages(tmp_path / "proj" / ".venv"))
     return tmp_path / "proj"
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    return _project(tmp_path, "3.11")
 
 
 def _scan(project: Path, cache_home: Path, **extra: str) -> Snapshot:
@@ -61,7 +65,12 @@ def _scan(project: Path, cache_home: Path, **extra: str) -> Snapshot:
     return scan_host(project, node=False, env_names=(), environ=env)
 
 
-def test_cold_warm_and_disabled_snapshots_are_byte_for_byte_equal(venv: Path, tmp_path: Path) -> None:
+# The oldest interpreter the probe supports, envcheck's own, and the newest:
+# a warm snapshot reads the distributions in envcheck's process, whatever
+# version the project's interpreter is.
+@pytest.mark.parametrize("version", ["3.6", "3.11", "3.13"])
+def test_cold_warm_and_disabled_snapshots_are_byte_for_byte_equal(tmp_path: Path, version: str) -> None:
+    venv = _project(tmp_path, version)
     cache = tmp_path / "cache"
     off = _scan(venv, cache, ENVCHECK_NO_CACHE="1")
     assert _entries(cache) == []  # disabled: nothing read, nothing written
