@@ -89,6 +89,26 @@ def _fnv(text: str) -> int:
     return value
 
 
+# ELF; Mach-O (32/64-bit, both byte orders, universal); PE ("MZ").
+_NATIVE_MAGIC = (
+    b"\x7fELF",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"\xfe\xed\xfa\xcf",
+    b"\xfe\xed\xfa\xce",
+    b"\xca\xfe\xba\xbe",
+)
+
+
+def _is_native(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head in _NATIVE_MAGIC or head[:2] == b"MZ"
+
+
 def _own_libc() -> str:
     try:
         return os.confstr("CS_GNU_LIBC_VERSION") or ""
@@ -110,9 +130,16 @@ class InterpreterCache:
         name = json.dumps([interpreter, self._env.get("HOME")])
         return self.directory / f"{_fnv(name):016x}.json"
 
-    def key(self, interpreter: str) -> dict[str, Any]:
-        """What decides the description before the interpreter is even started."""
+    def key(self, interpreter: str) -> dict[str, Any] | None:
+        """What decides the description before the interpreter is even started; None: never cache it.
+
+        Only a native executable is cached.  A script — a pyenv or asdf shim,
+        a conda wrapper — picks the real interpreter each time it runs (from
+        ``~/.pyenv/version``, say), so its own stat says nothing about the answer.
+        """
         exe = os.path.abspath(interpreter)
+        if not _is_native(exe):
+            return None
         bindir = os.path.dirname(exe)
         return {
             "format": _FORMAT,
@@ -131,7 +158,8 @@ class InterpreterCache:
         try:
             raw = self._file(interpreter).read_bytes()[:_MAX_FILE]
             entry = json.loads(raw)
-            if not isinstance(entry, dict) or entry.get("key") != self.key(interpreter):
+            key = self.key(interpreter)
+            if key is None or not isinstance(entry, dict) or entry.get("key") != key:
                 return None
             watch, description = entry.get("watch"), entry.get("description")
             if not isinstance(watch, list) or not isinstance(description, dict):

@@ -150,6 +150,12 @@ def _description(place: Path) -> dict[str, Any]:
     return {"version": "3.11.0", "path": [str(place)], "user_site": None, "site_packages": [str(place)]}
 
 
+def key_of(cache: interpreter_cache.InterpreterCache, exe: Path) -> dict[str, Any]:
+    key = cache.key(str(exe))
+    assert key is not None
+    return key
+
+
 def _old(path: Path) -> None:
     past = time.time() - 60
     os.utime(path, (past, past))
@@ -158,7 +164,7 @@ def _old(path: Path) -> None:
 def test_a_changed_interpreter_or_pyvenv_cfg_invalidates(tmp_path: Path) -> None:
     exe = tmp_path / "venv" / "bin" / "python"
     exe.parent.mkdir(parents=True)
-    exe.write_bytes(b"#!/bin/sh\n")
+    exe.write_bytes(b"\x7fELF a build")
     cfg = tmp_path / "venv" / "pyvenv.cfg"
     cfg.write_text("home = /usr/bin\n", encoding="utf-8")
     lib = tmp_path / "lib"
@@ -167,13 +173,14 @@ def test_a_changed_interpreter_or_pyvenv_cfg_invalidates(tmp_path: Path) -> None
         _old(p)
     cache = interpreter_cache.InterpreterCache(tmp_path / "cache", "probe", {"HOME": "/h"})
     key = cache.key(str(exe))
+    assert key is not None
     cache.store(str(exe), key, _description(lib), time.time())
     assert cache.load(str(exe)) == _description(lib)
     cfg.write_text("home = /usr/local/bin\n", encoding="utf-8")
     assert cache.load(str(exe)) is None
-    cache.store(str(exe), cache.key(str(exe)), _description(lib), time.time() + 10)
+    cache.store(str(exe), key_of(cache, exe), _description(lib), time.time() + 10)
     assert cache.load(str(exe)) is not None
-    exe.write_bytes(b"#!/bin/sh\n# a new build\n")
+    exe.write_bytes(b"\x7fELF a new build")
     assert cache.load(str(exe)) is None
     # A different probe, or another home, is another answer.
     assert interpreter_cache.InterpreterCache(tmp_path / "cache", "probe v2", {"HOME": "/h"}).load(str(exe)) is None
@@ -184,9 +191,9 @@ def test_a_description_probed_while_things_changed_is_not_stored(tmp_path: Path)
     lib = tmp_path / "lib"
     lib.mkdir()  # modified just now: within the racy window
     cache = interpreter_cache.InterpreterCache(tmp_path / "cache", "probe", {})
-    cache.store(str(exe), cache.key(str(exe)), _description(lib), time.time())
+    cache.store(str(exe), key_of(cache, exe), _description(lib), time.time())
     assert cache.load(str(exe)) is None
-    stale_key = dict(cache.key(str(exe)), stat=[0, 0, 0, 0])  # the interpreter changed during the probe
+    stale_key = dict(key_of(cache, exe), stat=[0, 0, 0, 0])  # the interpreter changed during the probe
     _old(lib)
     cache.store(str(exe), stale_key, _description(lib), time.time())
     assert cache.load(str(exe)) is None
@@ -200,12 +207,28 @@ def test_the_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     cache = interpreter_cache.InterpreterCache(tmp_path / "cache", "probe", {})
     for i in range(6):
         exe = tmp_path / f"python{i}"
-        exe.write_bytes(b"")
+        exe.write_bytes(b"\x7fELF")
         _old(exe)
-        cache.store(str(exe), cache.key(str(exe)), _description(lib), time.time())
+        cache.store(str(exe), key_of(cache, exe), _description(lib), time.time())
         assert cache.load(str(exe)) is not None  # the newest is always kept
     assert len(list((tmp_path / "cache").glob("*.json"))) == 3
     assert not list((tmp_path / "cache").glob("*.tmp"))
+
+
+def test_a_shim_script_is_never_cached(venv: Path, tmp_path: Path) -> None:
+    # pyenv's and asdf's shims choose the interpreter each time they run: the
+    # shim's own stat would not notice `pyenv global 3.12`.
+    shim = tmp_path / "shims" / "python"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{venv / ".venv" / "bin" / "python"}" "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    _old(shim)
+    cache = tmp_path / "cache"
+    env = clean_env(XDG_CACHE_HOME=str(cache))
+    first = scan_host(venv, python=str(shim), node=False, env_names=(), environ=env)
+    again = scan_host(venv, python=str(shim), node=False, env_names=(), environ=env)
+    assert _entries(cache) == []
+    assert _json(first) == _json(again) and "alpha" in {p.name for p in again.packages["python"]}
 
 
 def test_cache_dir_follows_xdg_and_can_be_turned_off() -> None:
