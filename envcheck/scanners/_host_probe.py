@@ -1,11 +1,17 @@
 # ruff: noqa: UP006, UP035, UP031, UP045
 """The probe envcheck runs *inside the project's interpreter* (issue 3).
 
-This file is not imported by envcheck; its source is handed to the project's
-interpreter as ``python -E -c <source>`` and it prints one JSON object.  So it
-must run on Python 3.6+ with the standard library only: no f-string ``=``, no
-walrus, no ``from __future__ import annotations``, no ``importlib.metadata``
-(3.8+).
+Its source is handed to the project's interpreter as ``python -E -c <source>``
+and it prints one JSON object.  So it must run on Python 3.6+ with the standard
+library only: no f-string ``=``, no walrus, no ``from __future__ import
+annotations``, no ``importlib.metadata`` (3.8+), and never an import of envcheck.
+
+It has two halves (issue 15): :func:`describe` (what the interpreter *is*,
+which envcheck caches: :mod:`envcheck.scanners.interpreter_cache`) and
+:func:`distributions` (what is installed, read fresh every run).  With a
+cached description envcheck imports this module and calls
+:func:`distributions` in its own process: it only reads files, so the answer
+is the same from either side.
 
 It finds installed distributions the way ``importlib.metadata`` (and pip on
 top of it) does: every ``sys.path`` entry in order, every ``*.dist-info`` and

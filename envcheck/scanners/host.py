@@ -18,6 +18,11 @@ is listed with ``active: false`` and a note, so the active set is exactly what
 ``pip list`` shows.  A user site this interpreter does not import from is
 listed as inactive context too.
 
+The interpreter is not even started when its description is cached
+(:mod:`envcheck.scanners.interpreter_cache`, issue 15): the distributions are
+then read in this process over the cached ``sys.path``, the same snapshot byte
+for byte; ``ENVCHECK_NO_CACHE=1`` turns that off.
+
 Anything missing (no interpreter, no node, a probe that hangs and is killed)
 becomes one line in ``Snapshot.notes`` and the snapshot goes on without that
 part.
