@@ -1,12 +1,21 @@
-"""Time `envcheck snapshot host` against `pip list --format json` and `npm ls --all --json`.
+"""Time `envcheck snapshot host` against `uv pip list`, `pip list` and `npm ls`, beside the floor.
 
 The project is built once and cached under ~/.cache/envcheck-test/bench-host:
 a venv with >= 150 distributions from a real requirements set and a
-node_modules with >= 800 packages from a real package.json.  Each command runs
-a few times (after one warm-up) and the median wall time is reported, side by
-side, with ratios.  The target (issue 3): envcheck faster than `pip list` alone.
+node_modules with >= 800 packages from a real package.json.
 
-    python bench/bench_host.py [--runs 7]
+Two tables, each from paired, interleaved rounds (bench/_timing.py), medians:
+
+1. python only (issue 15): `snapshot host --no-node` with the interpreter cache
+   warm and with it off (ENVCHECK_NO_CACHE=1, the probe started every run),
+   beside `uv pip list --format json` (the anchor: within 3x), `pip list
+   --format json` and `python -c pass` (the floor: envcheck's own start-up).
+2. python and node (issue 3): the whole host snapshot beside pip list + npm ls.
+
+    python bench/bench_host.py [--runs 7] [--project DIR]
+
+``--project DIR`` times table 1 on any directory with a ``.venv`` instead
+(the issue's 39-package venv, say) and skips the build and table 2.
 """
 
 from __future__ import annotations
@@ -14,11 +23,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+
+from _timing import beside_python, load, paired, table, with_bytecode
 
 CACHE = Path.home() / ".cache" / "envcheck-test"
 WHEELS = CACHE / "wheels"
@@ -135,11 +148,54 @@ def _time(argv: list[str], runs: int) -> tuple[float, str]:
     return statistics.median(samples), out
 
 
+def python_only(project: Path, runs: int) -> bool:
+    """Table 1; True when the cached snapshot is within 3x of `uv pip list`."""
+    venv_py = str(project / ".venv" / "bin" / "python")
+    envcheck = beside_python("envcheck") or shutil.which("envcheck") or "envcheck"
+    uv = beside_python("uv") or shutil.which("uv")
+    with tempfile.TemporaryDirectory(prefix="envcheck-bench-cache-") as cache:
+        env = with_bytecode({**_env(), "XDG_CACHE_HOME": cache})
+        snapshot = [envcheck, "snapshot", "host", "--no-node", "."]
+        commands: list[tuple[str, list[str]]] = [
+            ("envcheck (cache warm)", snapshot),
+            ("envcheck (ENVCHECK_NO_CACHE=1)", snapshot),
+        ]
+        if uv:
+            commands.append(("uv pip list", [uv, "pip", "list", "--format", "json", "--python", venv_py]))
+        commands += [
+            ("pip list", [venv_py, "-m", "pip", "list", "--format", "json"]),
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+        ]
+        off = {**env, "ENVCHECK_NO_CACHE": "1"}
+        rows = paired(commands, runs=runs, cwd=project, env=env, envs={"envcheck (ENVCHECK_NO_CACHE=1)": off})
+        same = subprocess.run(snapshot, cwd=project, env=env, capture_output=True, check=False).stdout
+        fresh = subprocess.run(snapshot, cwd=project, env=off, capture_output=True, check=False).stdout
+    n = len(json.loads(same)["packages"].get("python", []))
+    print(f"python only: {project} ({n} python distributions), {load()}")
+    print(f"median of {runs} paired rounds after one warm-up round\n")
+    print(table(rows, anchor="uv pip list" if uv else "pip list", floor="python -c pass"))
+    strip = [json.dumps({**json.loads(x), "source": None}, sort_keys=True) for x in (same, fresh)]
+    print(f"\nsnapshot with the cache warm == without it (captured_at aside): {strip[0] == strip[1]}")
+    if not uv:
+        print("uv: not installed (pip install uv; it is in the test extra)")
+        return False
+    ratio = rows[0].median / rows[2].median
+    print(
+        f"envcheck (cache warm) / uv pip list = {ratio:.2f} -> target (within 3x): {'met' if ratio <= 3 else 'NOT met'}"
+    )
+    return ratio <= 3 and strip[0] == strip[1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--project", type=Path, help="time table 1 only, on this directory's .venv")
     args = parser.parse_args()
+    if args.project:
+        return 0 if python_only(args.project.resolve(), args.runs) else 1
     build()
+    fast = python_only(PROJECT, args.runs)
+    print()
 
     venv_py = str(PROJECT / ".venv" / "bin" / "python")
     ec_argv, ec_label = _envcheck_argv()
@@ -188,7 +244,7 @@ def main() -> int:
     if n_py < 150 or n_node < 800:
         print("bench: the project is smaller than the issue asks (150 python, 800 node packages)")
         return 1
-    return 0 if ok else 1
+    return 0 if ok and fast else 1
 
 
 if __name__ == "__main__":

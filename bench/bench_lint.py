@@ -13,6 +13,11 @@ Dockerfile), then times real processes, wall clock, best and median of N:
   hook (pre-commit's own overhead on every commit).
 
 Speed is measured here, not asserted in the test suite (a loaded CI machine would make a timed test flaky).
+
+First, the typical case (issue 15): ``envcheck lint`` on fixtures/clean-pinned
+beside ``python -c pass`` (the interpreter floor), in paired, interleaved
+rounds (bench/_timing.py); the target is a median under 100 ms wall,
+interpreter included.  ``--typical`` stops there.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from _timing import load, paired, table, with_bytecode
 
 REQUIREMENT_LINES = 2_000
 LOCK_PACKAGES = 20_000
@@ -185,11 +192,43 @@ def _git_repo(root: Path, env: dict[str, str]) -> None:
         subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "clean-pinned"
+TARGET_MS = 100.0
+
+
+def typical(runs: int) -> bool:
+    """``envcheck lint`` on a typical project beside the interpreter floor; True under the target."""
+    envcheck = envcheck_script()
+    env = with_bytecode({**os.environ, "NO_COLOR": "1"})
+    rows = paired(
+        [
+            ("envcheck lint", [envcheck, "lint"]),
+            ("envcheck --version", [envcheck, "--version"]),
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+        ],
+        runs=runs,
+        cwd=FIXTURE,
+        env=env,
+    )
+    print(f"typical project: {FIXTURE.name} (fixtures/), {load()}")
+    print(f"median of {runs} paired rounds after one warm-up round\n")
+    print(table(rows, anchor="python -c pass", floor="python -c pass"))
+    median_ms = rows[0].median * 1000
+    met = median_ms < TARGET_MS
+    print(f"\nenvcheck lint {median_ms:.0f} ms -> target (< {TARGET_MS:.0f} ms): {'met' if met else 'NOT met'}")
+    return met
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=10, help="timed runs per command (default: 10)")
     ap.add_argument("--keep", metavar="DIR", help="build the project in DIR and keep it")
+    ap.add_argument("--typical", action="store_true", help="time only the typical fixture against the floor")
     args = ap.parse_args(argv)
+    fast = typical(args.runs)
+    if args.typical:
+        return 0 if fast else 1
+    print()
 
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="envcheck-bench-"))
     project = make_project(tmp / "project")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from envcheck.errors import EnvcheckError
@@ -20,6 +19,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int |
     payload = data.encode("utf-8") if isinstance(data, str) else data
     directory = target.parent if str(target.parent) else Path(".")
     try:
+        import tempfile  # only when writing: most commands only read
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise EnvcheckError(f"cannot write: {exc.strerror or exc}", path=str(target)) from None

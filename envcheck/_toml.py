@@ -8,13 +8,15 @@ from typing import Any
 
 from envcheck.errors import ParseError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 
 def loads(text: str, path: str) -> dict[str, Any]:
+    # Imported here: a command that finds no TOML file to read (a host
+    # snapshot without a config) does not pay for the parser (issue 15).
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

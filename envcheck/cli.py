@@ -30,7 +30,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, just that command's (the others' modules stay unimported).
+
+    ``envcheck lint`` on every commit should not pay for importing the image,
+    registry and report machinery of six other commands (issue 15).
+    """
     parser = _Parser(
         prog="envcheck",
         description="Capture the runtime a project really runs on, diff it, and pin it.",
@@ -38,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"envcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in (only,) if only in COMMANDS else COMMANDS:
         module = importlib.import_module(f"envcheck.commands.{name}")
         module.register(sub)
     return parser
@@ -52,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"envcheck {__version__}")
         return EXIT_OK
     try:
-        # Building the parser imports every command: an interrupt can land there too.
-        parser = build_parser()
+        # Building the parser imports the command's module: an interrupt can land there too.
+        parser = build_parser(_command_named(args_list))
         args = parser.parse_args(args_list)
         func = getattr(args, "func", None)
         if func is None:
@@ -71,6 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_ERROR
+
+
+def _command_named(args: list[str]) -> str | None:
+    """The sub-command when it is the first argument (the top-level options all end the run)."""
+    return args[0] if args and args[0] in COMMANDS else None
 
 
 def _explain(rule_id: str, config_path: str | None) -> int:

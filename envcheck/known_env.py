@@ -20,7 +20,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Final
 
 from envcheck._toml import loads
@@ -41,7 +41,16 @@ class ToolEnv:
 
 
 def _data(name: str) -> dict[str, object]:
-    text = resources.files("envcheck").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    beside = Path(__file__).with_name("data") / name
+    if beside.is_file():
+        # The usual install: a plain file.  importlib.resources (and the
+        # zipfile and tempfile it imports) only for a zipped install — it was
+        # a measurable part of `envcheck lint`'s start-up (issue 15).
+        text = beside.read_text(encoding="utf-8")
+    else:  # pragma: no cover - envcheck imported from a zip
+        from importlib import resources
+
+        text = resources.files("envcheck").joinpath("data").joinpath(name).read_text(encoding="utf-8")
     return loads(text, f"envcheck/data/{name}")
 
 

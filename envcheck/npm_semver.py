@@ -109,6 +109,44 @@ def _version(version: str) -> Any:
         return None
 
 
+_PLAIN_VERSION = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})")
+_PLAIN_COMPARATOR = re.compile(r"(<=|>=|<|>|=)?(0|[1-9]\d{0,8})(?:\.(0|[1-9]\d{0,8}))?(?:\.(0|[1-9]\d{0,8}))?")
+
+
+def _plain_match(version: str, normalised: str) -> bool | None:
+    """The answer for a release version and a range of plain comparators (``>=20.11.1 <21``), else None.
+
+    These are most ranges a project writes (engines, exact pins); answering
+    them with tuple comparisons spares ``envcheck lint`` importing
+    semantic_version, whose start-up reads every installed distribution's
+    metadata (issue 15).  A partial version is an X-range as in npm:
+    ``<21`` is ``<21.0.0``, ``<=21`` is ``<22.0.0``, ``>21`` is ``>=22.0.0``,
+    ``21``/``=21`` is ``>=21.0.0 <22.0.0``.  Anything else (prereleases,
+    ``^``/``~``, ``||``, hyphen ranges, wildcards) goes to semantic_version.
+    """
+    v = _PLAIN_VERSION.fullmatch(version.strip().lstrip("=vV").strip())
+    if v is None:
+        return None
+    comparators = [_PLAIN_COMPARATOR.fullmatch(part) for part in normalised.split()]
+    if not comparators or any(m is None for m in comparators):
+        return None
+    have = tuple(int(x) for x in v.groups())
+    for m in comparators:
+        assert m is not None  # checked above; mypy cannot see it through any()
+        op = m.group(1) or "="
+        given = [int(x) for x in m.groups()[1:] if x is not None]
+        low = tuple(given + [0] * (3 - len(given)))
+        if len(given) == 3:
+            ok = {"=": have == low, ">=": have >= low, ">": have > low, "<": have < low, "<=": have <= low}[op]
+        else:
+            bumped = [*given[:-1], given[-1] + 1]
+            high = tuple(bumped + [0] * (3 - len(bumped)))
+            ok = {"=": low <= have < high, ">=": have >= low, ">": have >= high, "<": have < low, "<=": have < high}[op]
+        if not ok:
+            return False
+    return True
+
+
 def satisfies(version: str, range_: str) -> bool | None:
     """Does ``version`` satisfy the npm range ``range_``?
 
@@ -119,6 +157,9 @@ def satisfies(version: str, range_: str) -> bool | None:
     normalised = _normalise(range_)
     if normalised is None:
         return None
+    quick = _plain_match(version, normalised)
+    if quick is not None:
+        return quick
     spec = _spec(normalised)
     parsed = _version(version)
     if spec is None or parsed is None:

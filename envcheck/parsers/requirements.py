@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from envcheck._io import read_text
+from envcheck._pep440 import NORMAL_VERSION, canonical_name
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers._suppress import suppressed_rules
 from envcheck.snapshot import Declared, Requirement, Suppression
@@ -84,9 +85,7 @@ _OPTS_WITH_VALUE = frozenset(
 
 
 def canonical(name: str) -> str:
-    from packaging.utils import canonicalize_name
-
-    return str(canonicalize_name(name))
+    return canonical_name(name)
 
 
 def relpath(path: Path, root: Path) -> str:
@@ -128,6 +127,37 @@ def parse_pep508(
     editable: bool = False,
 ) -> Requirement:
     """One PEP 508 string as a :class:`Requirement`; invalid → ``ParseError`` at ``rel:line``."""
+    pin = _SIMPLE_PIN.fullmatch(text)
+    if pin is not None:
+        # `name==version`, what a pinned requirements file is made of: the
+        # Requirement packaging would make, without importing its parser
+        # (most of `envcheck lint`'s start-up; issue 15).
+        return Requirement(
+            ecosystem="python",
+            name=canonical(pin.group(1)),
+            specifier=f"=={pin.group(2)}",
+            source=_src(rel, line),
+            editable=editable,
+            hashes=hashes,
+            group=group,
+        )
+    return _parse_with_packaging(text, rel=rel, line=line, group=group, hashes=hashes, editable=editable)
+
+
+# PEP 508's name (ASCII letters and digits, inner . _ -) and a version in
+# normal form, with the spaces and tabs packaging's tokenizer allows around them.
+_SIMPLE_PIN = re.compile(rf"[ \t]*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*==[ \t]*({NORMAL_VERSION})[ \t]*")
+
+
+def _parse_with_packaging(
+    text: str,
+    *,
+    rel: str,
+    line: int | None,
+    group: str | None = None,
+    hashes: tuple[str, ...] = (),
+    editable: bool = False,
+) -> Requirement:
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Pep508
 

@@ -1,11 +1,17 @@
 # ruff: noqa: UP006, UP035, UP031, UP045
 """The probe envcheck runs *inside the project's interpreter* (issue 3).
 
-This file is not imported by envcheck; its source is handed to the project's
-interpreter as ``python -E -c <source>`` and it prints one JSON object.  So it
-must run on Python 3.6+ with the standard library only: no f-string ``=``, no
-walrus, no ``from __future__ import annotations``, no ``importlib.metadata``
-(3.8+).
+Its source is handed to the project's interpreter as ``python -E -c <source>``
+and it prints one JSON object.  So it must run on Python 3.6+ with the standard
+library only: no f-string ``=``, no walrus, no ``from __future__ import
+annotations``, no ``importlib.metadata`` (3.8+), and never an import of envcheck.
+
+It has two halves (issue 15): :func:`describe` (what the interpreter *is*,
+which envcheck caches: :mod:`envcheck.scanners.interpreter_cache`) and
+:func:`distributions` (what is installed, read fresh every run).  With a
+cached description envcheck imports this module and calls
+:func:`distributions` in its own process: it only reads files, so the answer
+is the same from either side.
 
 It finds installed distributions the way ``importlib.metadata`` (and pip on
 top of it) does: every ``sys.path`` entry in order, every ``*.dist-info`` and
@@ -262,18 +268,68 @@ def _user_site() -> Tuple[Optional[str], bool]:
     return (path if isinstance(path, str) else None), enabled
 
 
-def main() -> None:
+def _site_packages() -> List[str]:
+    # Every site directory site.py would add if it existed: one appearing
+    # later changes sys.path, so a cached description must watch them too.
+    try:
+        import site
+
+        dirs = site.getsitepackages() if hasattr(site, "getsitepackages") else []
+    except Exception:
+        return []
+    return [d for d in dirs if isinstance(d, str)]
+
+
+def describe() -> Dict[str, Any]:
+    """Everything but the installed distributions: what this interpreter *is*.
+
+    It depends only on the interpreter, its pyvenv.cfg, its site directories
+    and ``.pth`` files and the user's home, so envcheck may cache it
+    (:mod:`envcheck.scanners.interpreter_cache`); :func:`distributions` is
+    always read fresh.  A new field goes here when it is a property of the
+    interpreter, or in :func:`distributions` when it changes with what is
+    installed.
+    """
     import sysconfig
 
+    user_site, user_enabled = _user_site()
+    path = [p for p in sys.path if p]
+    keys = set(os.path.normcase(os.path.abspath(p)) for p in path)
+    user_on_path = bool(user_site) and os.path.normcase(os.path.abspath(user_site or "")) in keys
+    impl = sys.implementation.name if hasattr(sys, "implementation") else "cpython"
+    return {
+        "version": sys.version.split()[0],
+        "version_info": list(sys.version_info[:3]),
+        "implementation": impl,
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+        "in_venv": getattr(sys, "base_prefix", sys.prefix) != sys.prefix,
+        "platform": sysconfig.get_platform(),
+        "libc": _libc(),
+        "abiflags": getattr(sys, "abiflags", None),
+        "path": path,
+        "user_site": user_site,
+        "user_site_enabled": user_enabled and user_on_path,
+        "site_packages": _site_packages(),
+    }
+
+
+def distributions(description: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[str]]:
+    """The installed distributions and notes on what was skipped, for a :func:`describe` result.
+
+    envcheck also calls this in its own process with a cached description: it
+    reads only files, so the answer is the same from either side.
+    """
     finder = _Finder()
     seen: Set[str] = set()
-    for entry in list(sys.path):
+    for entry in description["path"]:
         key = os.path.normcase(os.path.abspath(entry)) if entry else entry
         if not entry or key in seen:
             continue
         seen.add(key)
         finder.scan(entry, True)
-    user_site, user_enabled = _user_site()
+    user_site = description.get("user_site")
     user_on_path = bool(user_site) and os.path.normcase(os.path.abspath(user_site or "")) in seen
     if user_site and not user_on_path and os.path.isdir(user_site):
         # Installed with `pip install --user` but this interpreter does not
@@ -286,24 +342,12 @@ def main() -> None:
         if not dist["editable"] and not dist["has_direct_url"] and legacy_link:
             dist["editable"] = True
         del dist["has_direct_url"]
-    impl = sys.implementation.name if hasattr(sys, "implementation") else "cpython"
-    out = {
-        "version": sys.version.split()[0],
-        "version_info": list(sys.version_info[:3]),
-        "implementation": impl,
-        "executable": sys.executable,
-        "prefix": sys.prefix,
-        "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-        "in_venv": getattr(sys, "base_prefix", sys.prefix) != sys.prefix,
-        "platform": sysconfig.get_platform(),
-        "libc": _libc(),
-        "abiflags": getattr(sys, "abiflags", None),
-        "path": [p for p in sys.path if p],
-        "user_site": user_site,
-        "user_site_enabled": user_enabled and user_on_path,
-        "distributions": finder.dists,
-        "notes": finder.notes,
-    }
+    return finder.dists, finder.notes
+
+
+def main() -> None:
+    out = describe()
+    out["distributions"], out["notes"] = distributions(out)
     sys.stdout.write(json.dumps(out))
     sys.stdout.write("\n")
     sys.stdout.flush()

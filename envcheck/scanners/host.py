@@ -18,6 +18,11 @@ is listed with ``active: false`` and a note, so the active set is exactly what
 ``pip list`` shows.  A user site this interpreter does not import from is
 listed as inactive context too.
 
+The interpreter is not even started when its description is cached
+(:mod:`envcheck.scanners.interpreter_cache`, issue 15): the distributions are
+then read in this process over the cached ``sys.path``, the same snapshot byte
+for byte; ``ENVCHECK_NO_CACHE=1`` turns that off.
+
 Anything missing (no interpreter, no node, a probe that hangs and is killed)
 becomes one line in ``Snapshot.notes`` and the snapshot goes on without that
 part.
@@ -27,19 +32,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform as _platform
 import re
 import shutil
-import signal
-import subprocess
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError
-from envcheck.scanners.node_modules import walk_node_modules
+from envcheck.scanners import _host_probe, interpreter_cache
 from envcheck.secrets import keep_value
 from envcheck.snapshot import Declared, EnvVar, Package, Platform, Runtime, Snapshot, Source
 
@@ -67,6 +71,8 @@ class _Proc:
     def __init__(self, argv: list[str], *, timeout: float, env: Mapping[str, str] | None, cwd: str | None) -> None:
         self.argv = argv
         self.timeout = timeout
+        import subprocess  # only when a child is started: a cached interpreter needs none
+
         # A new session lets a timeout kill the whole group: a wrapper script
         # that sleeps in a grandchild would otherwise hold our pipes open.
         self.popen = subprocess.Popen(
@@ -80,6 +86,9 @@ class _Proc:
         )
 
     def result(self) -> _Result:
+        import signal
+        import subprocess
+
         try:
             out, err = self.popen.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
@@ -213,11 +222,14 @@ def _interpreter_at(path: Path) -> str | None:
     return None
 
 
-def _probe_argv(interpreter: str) -> list[str]:
-    return [interpreter, "-E", "-c", _PROBE_FILE.read_text(encoding="utf-8")]
+def _description(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The probe's answer without what :func:`_host_probe.distributions` reads fresh each run."""
+    return {k: v for k, v in doc.items() if k not in ("distributions", "notes")}
 
 
 def _normalise_version(raw: str) -> str:
+    if is_normal_version(raw):
+        return raw  # packaging (~10 ms to import) only for the rare other kind
     from packaging.version import InvalidVersion, Version
 
     try:
@@ -227,9 +239,7 @@ def _normalise_version(raw: str) -> str:
 
 
 def _canonical(name: str) -> str:
-    from packaging.utils import canonicalize_name
-
-    return str(canonicalize_name(name))
+    return canonical_name(name)
 
 
 def python_from_probe(doc: Mapping[str, Any]) -> tuple[Runtime, tuple[Package, ...], list[str], str | None]:
@@ -353,8 +363,20 @@ def normalise_arch(machine: str) -> str:
     return _ARCH.get(m, m)
 
 
+def _uname() -> tuple[str, str]:
+    """platform.system() and platform.machine(): the same os.uname() fields, without importing platform."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        info = uname()
+        return info.sysname, info.machine
+    import platform as _platform
+
+    return _platform.system(), _platform.machine()
+
+
 def host_platform(probe_libc: str | None, timeout: float) -> Platform:
-    system = _platform.system().lower() or sys.platform
+    sysname, machine = _uname()
+    system = sysname.lower() or sys.platform
     distro = None
     if system == "linux":
         for candidate in ("/etc/os-release", "/usr/lib/os-release"):
@@ -364,7 +386,7 @@ def host_platform(probe_libc: str | None, timeout: float) -> Platform:
             except OSError:
                 continue
     libc = (probe_libc or _own_libc(timeout)) if system == "linux" else None
-    return Platform(os=system, arch=normalise_arch(_platform.machine()), distro=distro, libc=libc)
+    return Platform(os=system, arch=normalise_arch(machine), distro=distro, libc=libc)
 
 
 def _own_libc(timeout: float) -> str | None:
@@ -456,7 +478,21 @@ def scan_host(
     interpreter, py_notes = resolve_python(root, python, env_map)
     notes.extend(py_notes)
     child_env = subprocess_env(env_map)
-    py_proc = _start(_probe_argv(interpreter), timeout=limit, env=child_env, cwd=cwd) if interpreter else None
+    cache_home = interpreter_cache.cache_dir(env_map) if interpreter else None
+    cache = (
+        interpreter_cache.InterpreterCache(cache_home, interpreter_cache.probe_identity(_PROBE_FILE), child_env)
+        if cache_home
+        else None
+    )
+    cached = cache.load(interpreter) if cache and interpreter else None
+    py_proc: _Proc | str | None = None
+    cache_key: dict[str, Any] | None = None
+    probe_started = 0.0
+    if interpreter and cached is None:
+        cache_key = cache.key(interpreter) if cache else None
+        probe_started = time.time()
+        probe = [interpreter, "-E", "-c", _PROBE_FILE.read_text(encoding="utf-8")]
+        py_proc = _start(probe, timeout=limit, env=child_env, cwd=cwd)
     search_path = env_map.get("PATH", os.defpath)
     node_bin = shutil.which("node", path=search_path) if node else None
     node_proc = _start([node_bin, "--version"], timeout=limit, env=child_env, cwd=cwd) if node_bin else None
@@ -465,6 +501,8 @@ def scan_host(
     packages: dict[str, tuple[Package, ...]] = {}
 
     if node:
+        from envcheck.scanners.node_modules import walk_node_modules
+
         tree = walk_node_modules(root)
         if tree.packages or (root / "node_modules").is_dir():
             packages["node"] = tuple(Package(name=p.name, version=p.version, path=p.path) for p in tree.packages)
@@ -492,20 +530,27 @@ def scan_host(
     env = capture_env([*wanted, *allow], env_map, allow)
 
     libc: str | None = None
-    probe_doc: dict[str, Any] | None = None
-    if py_proc is not None and interpreter is not None:
+    doc: dict[str, Any] | None = None
+    if cached is not None:
+        # The interpreter is unchanged since it was probed: only what is
+        # installed is read, here, with the probe's own code.
+        doc = dict(cached)
+        doc["distributions"], doc["notes"] = _host_probe.distributions(cached)
+    elif py_proc is not None and interpreter is not None:
         doc, note = _collect_probe(py_proc, interpreter)
-        probe_doc = doc
         if note:
             notes.append(note)
-        if doc is not None:
-            runtime, py_packages, probe_notes, libc = python_from_probe(doc)
-            runtimes["python"] = runtime
-            packages["python"] = py_packages
-            notes.extend(probe_notes)
-            own = own_environment_note(doc, python_named=python is not None)
-            if own:
-                notes.append(own)
+        if doc is not None and cache is not None and cache_key is not None:
+            cache.store(interpreter, cache_key, _description(doc), probe_started)
+    probe_doc = doc
+    if doc is not None:
+        runtime, py_packages, probe_notes, libc = python_from_probe(doc)
+        runtimes["python"] = runtime
+        packages["python"] = py_packages
+        notes.extend(probe_notes)
+        own = own_environment_note(doc, python_named=python is not None)
+        if own:
+            notes.append(own)
 
     if node:
         if isinstance(node_proc, _Proc) and node_bin:
@@ -526,7 +571,11 @@ def scan_host(
     if probe_doc is not None and "python" in runtimes:
         from envcheck.platform_tags import from_probe
 
-        mac = _platform.mac_ver()[0] if platform.os == "darwin" else None
+        mac = None
+        if platform.os == "darwin":
+            import platform as _platform
+
+            mac = _platform.mac_ver()[0]
         runtimes["python"] = from_probe(runtimes["python"], platform, probe_doc, os_version=mac or None)
     return Snapshot(
         source=Source(kind="host", ref=os.path.abspath(root)),

@@ -387,6 +387,8 @@ def workspace_members(root: Path) -> tuple[str, ...]:
 
 def _copied(root: Path, dockerfiles: Sequence[tuple[str, Path]], subprojects: set[str]) -> set[str]:
     """Context paths the project's own Dockerfiles (not a sub-project's) COPY or ADD."""
+    if not dockerfiles:
+        return set()  # without one, the Dockerfile parser need not even be imported
     from envcheck._io import read_text
     from envcheck.parsers.dockerfile import MAX_BYTES, copy_sources
 

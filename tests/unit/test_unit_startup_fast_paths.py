@@ -1,0 +1,185 @@
+"""Start-up fast paths (issue 15) answer exactly what the libraries they spare would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envcheck import npm_semver
+from envcheck.scanners.host import _canonical, _normalise_version
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+_num = st.one_of(st.integers(0, 30).map(str), st.sampled_from(["00", "01", "007", "999999999", "1000000000"]))
+_release = st.lists(_num, min_size=1, max_size=4).map(".".join)
+_pep440 = st.builds(
+    lambda epoch, rel, pre, post, dev, local: f"{epoch}{rel}{pre}{post}{dev}{local}",
+    st.sampled_from(["", "1!", "0!"]),
+    _release,
+    st.sampled_from(["", "a1", "b0", "rc2", "c1", "alpha3", "-rc.1", "a01", "RC1", "pre4"]),
+    st.sampled_from(["", ".post1", "-1", ".post01", "post2", ".rev3", "_post4"]),
+    st.sampled_from(["", ".dev0", "dev1", ".dev01", "-dev2"]),
+    st.sampled_from(["", "+abc", "+ubuntu.1", "+1.01", "+Local-Part_2", "+a.b.0", "+00", "+"]),
+)
+
+
+def _reference_version(raw: str) -> str:
+    try:
+        return str(Version(raw))
+    except InvalidVersion:
+        return raw
+
+
+@given(st.one_of(_pep440, st.text(max_size=20)))
+@settings(max_examples=600)
+def test_version_normalisation_equals_packaging(raw: str) -> None:
+    assert _normalise_version(raw) == _reference_version(raw)
+
+
+@given(st.text(alphabet=st.sampled_from("aZ09-_.İ ß"), max_size=15))
+def test_name_canonicalisation_equals_packaging(name: str) -> None:
+    assert _canonical(name) == canonicalize_name(name)
+
+
+_op = st.sampled_from(["", "=", ">", ">=", "<", "<="])
+_partial = st.lists(st.integers(0, 4).map(str), min_size=1, max_size=3).map(".".join)
+_range = st.lists(st.builds(lambda o, v: o + v, _op, _partial), min_size=1, max_size=3).map(" ".join)
+_npm_version = st.one_of(
+    st.lists(st.integers(0, 4).map(str), min_size=3, max_size=3).map(".".join),
+    st.sampled_from(["1.2.3-beta.1", "v2.0.0", "=1.0.0", "01.2.3", "1.2", "2.0.0+build"]),
+)
+
+
+@given(_npm_version, _range)
+@settings(max_examples=800)
+def test_plain_npm_ranges_agree_with_semantic_version(version: str, range_: str) -> None:
+    quick = npm_semver._plain_match(version, range_)
+    if quick is None:
+        return
+    spec, parsed = npm_semver._spec(range_), npm_semver._version(version)
+    assert spec is not None and parsed is not None
+    assert quick == bool(spec.match(parsed)), (version, range_)
+
+
+def test_the_fast_path_covers_what_projects_write() -> None:
+    assert npm_semver._plain_match("20.11.1", ">=20.11.1 <21") is True
+    assert npm_semver._plain_match("21.0.0", ">=20.11.1 <21") is False
+    assert npm_semver._plain_match("5.3.3", "5.3.3") is True
+    assert npm_semver._plain_match("5.3.3", "^5.3.0") is None  # semantic_version decides
+
+
+# Modules `envcheck lint` has no use for on a project: the image, registry,
+# host and report machinery of other commands, and the big third-party
+# libraries behind them.  Asserted on what is imported, not on a time, so it
+# holds on a loaded CI machine too.
+HEAVY_FOR_LINT = (
+    "docker",
+    "requests",
+    "rich",
+    "yaml",
+    "cyclonedx",
+    "spdx_tools",
+    "urllib3",
+    "hashlib",
+    "http.client",
+    "importlib.metadata",
+    "importlib.resources",
+    "zipfile",
+    "tempfile",
+    "semantic_version",
+    "packaging",  # every requirement of the fixture is a plain pin
+    "envcheck.scanners.host",
+    "envcheck.scanners.image",
+    "envcheck.commands.scan",
+    "envcheck.commands.snapshot",
+    "envcheck.commands.dockerfile",
+    "envcheck.commands.rules",
+    "envcheck.generate",
+)
+
+
+def _modules_after(argv: list[str], cwd: Path) -> set[str]:
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from envcheck.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main({argv!r})\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_lint_imports_nothing_heavy() -> None:
+    loaded = _modules_after(["lint"], FIXTURES / "clean-pinned")
+    heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY_FOR_LINT))
+    assert heavy == []
+    assert "envcheck.engine" in loaded  # and it did lint
+
+
+def test_a_cached_host_snapshot_starts_no_interpreter_and_imports_no_packaging(tmp_path: Path) -> None:
+    venv = tmp_path / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    code = (
+        "import contextlib, io, json, os, subprocess, sys, time\n"
+        "os.environ['XDG_CACHE_HOME'] = sys.argv[1]\n"
+        "from envcheck.scanners import host\n"
+        "host.scan_host('.', node=False, env_names=())\n"  # cold: probes and caches
+        "for m in [m for m in sys.modules if m.startswith('packaging')]: del sys.modules[m]\n"
+        "started = []\n"
+        "real = subprocess.Popen.__init__\n"
+        "subprocess.Popen.__init__ = lambda self, *a, **k: started.append(a) or real(self, *a, **k)\n"
+        "host.scan_host('.', node=False, env_names=())\n"
+        "print(json.dumps({'started': len(started), 'packaging': sorted(m for m in sys.modules if m.startswith('packaging'))}))\n"
+    )
+    import os
+    import time
+
+    old = time.time() - 60
+    for p in [venv, *venv.rglob("*")]:
+        os.utime(p, (old, old), follow_symlinks=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "cache")], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"started": 0, "packaging": []}
+
+
+_name = st.one_of(
+    st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,8}[A-Za-z0-9])?", fullmatch=True),
+    st.sampled_from(["Flask", "zope.interface", "-bad", "bad-", "ünicode", "a b", ""]),
+)
+_ws = st.sampled_from(["", " ", "\t", "  ", "\x0b", "\n"])
+_requirement = st.builds(
+    lambda a, n, b, op, c, v, d: f"{a}{n}{b}{op}{c}{v}{d}",
+    _ws,
+    _name,
+    _ws,
+    st.sampled_from(["==", "===", ">=", "= =", "=="]),
+    _ws,
+    st.one_of(_pep440, st.sampled_from(["1.0.*", "1.0; python_version<'3'", "1.0[x]", ""])),
+    _ws,
+)
+
+
+def _outcome(parse: object, text: str) -> object:
+    from envcheck.errors import ParseError
+
+    try:
+        return parse(text, rel="requirements.txt", line=3, group="dev", hashes=("sha256:ab",))  # type: ignore[operator]
+    except ParseError as exc:
+        return ("ParseError", exc.path, exc.line)
+
+
+@given(_requirement)
+@settings(max_examples=800)
+def test_simple_pins_parse_as_packaging_parses_them(text: str) -> None:
+    from envcheck.parsers import requirements
+
+    assert _outcome(requirements.parse_pep508, text) == _outcome(requirements._parse_with_packaging, text)
