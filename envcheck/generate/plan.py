@@ -29,6 +29,8 @@ class Arg:
 
     names: tuple[str, ...]
     why: tuple[str, ...] = ()
+    # ``ARG NAME=value`` lines after them: a default the stage's RUNs see, never the final image.
+    defaults: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,11 @@ class Plan:
     stages: tuple[Stage, ...]
     warnings: tuple[str, ...] = ()
     locks: Mapping[str, str] = field(default_factory=dict)  # project-relative path -> text
+    # Python requirements the lock leaves open (nothing pinned them), for the
+    # shell to resolve as of the project's date (see :mod:`.asof`).
+    python_open: tuple[str, ...] = ()
+    # The interpreter chosen, and whether the project itself declares one.
+    python: tuple[str, bool] | None = None
 
     @property
     def final(self) -> Stage:
