@@ -879,28 +879,33 @@ def plan_serve(node: NodeApp) -> Serve:
 # --------------------------------------------------------------------------- the plan
 
 
-def _build_env_steps(node: NodeApp) -> list[Step]:
-    """Placeholders for the settings the build validates or loads, as ARGs of the build stage only."""
+def _build_env(node: NodeApp) -> tuple[str, tuple[str, ...]]:
+    """(``export NAME=value`` for the build's RUN, its comment): placeholders the build validates or loads.
+
+    Like Django's collectstatic placeholders they live in that one RUN: not an
+    ENV or ARG (which would name secrets in the image's history), never in the
+    runtime stage.
+    """
     env = node.build_env
     values = placeholders(env)
     if not values:
-        return []
+        return "", ()
     names = ", ".join(env.names) or "none"
     wheres = ", ".join(sorted({s.where for s in env.settings}))
     why: tuple[str, ...]
     if env.skip_switch:
         why = (
             f"# The build validates its settings with t3-env, whose skipValidation reads {env.skip_switch}:",
-            "# set for this stage only, so the build runs without real values.",
+            "# set for this RUN only, so the build runs without real values.",
         )
     else:
         why = (
             f"# Build-time placeholders for the settings the build reads ({wheres}): throw-away values",
-            "# that pass its validation. ARGs end with this stage; none reaches the runtime image.",
-            "# Real values are given at run time; --build-arg NAME=… replaces one for the build.",
+            "# that pass its validation, set for this RUN only; none reaches the runtime image.",
         )
-    note = (f"# The deployer passes at run time (docker run -e …): {names}.",) if env.settings else ()
-    return [Arg((), (*why, *note), tuple(sorted(values.items())))]
+    note = (f"# The deployer passes the real ones at run time (docker run -e …): {names}.",) if env.settings else ()
+    prefix = "export " + " ".join(f"{n}={shlex.quote(v)}" for n, v in sorted(values.items()))
+    return prefix, (*why, *note)
 
 
 def _lifecycle_builds(node: NodeApp) -> bool:
@@ -1009,7 +1014,10 @@ def plan_node(
             reasons.append("# The build runs with dev dependencies installed.")
         if commands:
             if build or _lifecycle_builds(node):
-                build_steps.extend(_build_env_steps(node))
+                prefix, build_why = _build_env(node)
+                if prefix:
+                    commands.insert(0, prefix)
+                    reasons.extend(build_why)
             build_steps.append(Run(" \\\n && ".join(commands), tuple(reasons)))
         legacy = needs_openssl_legacy(project.declared, choice.version)
         if legacy:

@@ -29,8 +29,6 @@ class Arg:
 
     names: tuple[str, ...]
     why: tuple[str, ...] = ()
-    # ``ARG NAME=value`` lines after them: a default the stage's RUNs see, never the final image.
-    defaults: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,6 @@ def render_step(step: Step) -> list[str]:
     out = _comments(step.why)
     if isinstance(step, Arg):
         out.extend(f"ARG {name}" for name in step.names)
-        out.extend(f"ARG {name}={value}" for name, value in step.defaults)
     elif isinstance(step, Env):
         out.append("ENV " + " \\\n    ".join(f"{n}={v}" for n, v in step.vars))
     elif isinstance(step, Run):

@@ -246,7 +246,11 @@ def test_the_date_comes_from_the_option_then_git_then_file_times(tmp_path: Path)
     os.utime(tmp_path / "requirements.txt", (old, old))
     by_mtime = project_date(tmp_path, None)
     assert by_mtime is not None and by_mtime.day == "2016-03-01" and "requirements.txt" in by_mtime.source
-    env = {**os.environ, "GIT_COMMITTER_DATE": "2017-02-03T04:05:06+00:00", "GIT_AUTHOR_DATE": "2017-02-03T04:05:06+00:00"}
+    env = {
+        **os.environ,
+        "GIT_COMMITTER_DATE": "2017-02-03T04:05:06+00:00",
+        "GIT_AUTHOR_DATE": "2017-02-03T04:05:06+00:00",
+    }
     for cmd in (
         ["git", "init", "-q"],
         ["git", "add", "-A"],
