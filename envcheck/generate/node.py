@@ -923,12 +923,15 @@ def _uses_git_hooks(node: NodeApp) -> bool:
     return "husky" in deps or any(re.search(r"\bhusky\b", command) for _, _, command in node.lifecycle)
 
 
+_ROOT_INSTALL = ("preinstall", "install", "postinstall")
+
+
 def _lifecycle_run(node: NodeApp, install: NodeInstall) -> str | None:
     """The commands that run the install scripts once the tree is in place, each exactly once.
 
     What each package manager's rebuild covers (measured): ``npm rebuild`` runs
-    the dependencies', the members' and the root's install scripts but not the
-    root's ``prepare``; ``pnpm rebuild -r`` runs all of them, ``prepare``
+    the dependencies', the members' and — in npm 7 to 11 only — the root's
+    install scripts, never the root's ``prepare``; ``pnpm rebuild -r`` runs all of them, ``prepare``
     included; Yarn berry's ``yarn rebuild`` only the dependencies', and its
     installs never run ``prepare``.
     """
@@ -938,6 +941,14 @@ def _lifecycle_run(node: NodeApp, install: NodeInstall) -> str | None:
     if install.tool == "pnpm":
         return "pnpm rebuild -r" if node.workspace is not None else "pnpm rebuild"
     steps = [install.rebuild]
+    if install.tool in ("npm", "yarn1"):
+        own = [n for m, n, _ in node.lifecycle if not m and n in _ROOT_INSTALL]
+        if own:
+            # `npm rebuild` runs the root's own install scripts in npm 7 to 11
+            # only: npm 6 never did, and npm 12 blocks them (allow-scripts).
+            # The image's npm decides, so each runs exactly once either way.
+            run_own = " && ".join(f"{install.run} {n}" for n in sorted(own, key=_ROOT_INSTALL.index))
+            steps.append(f'case "$(npm --version)" in [7-9].*|1[01].*) ;; *) {run_own} ;; esac')
     for member, name, _ in node.lifecycle:
         if install.tool in ("npm", "yarn1"):
             if not member and name in prepare:
