@@ -44,6 +44,8 @@ from envcheck.pyindex import ProjectPage, Target, Unchecked, newest_as_of
 
 #: How long a CPython line had been out before a project of a date counts as written for it.
 MATURITY = dt.timedelta(days=180)
+#: How a conflict between requirers is reported: the whole resolution is then dropped.
+CONFLICT = "conflicting requirements for"
 #: The resolver gives up after this many releases chosen (a guard against a runaway closure).
 MAX_CHOSEN = 400
 # Files whose modification time dates a project without git (its manifests and code).
@@ -253,9 +255,14 @@ def resolve(
             continue
         version = newest_as_of(got, when, target, merged or None)
         if version is None:
-            unresolved[name] = (
-                f"no release of {name}{merged} before {when.date().isoformat()} installs on python {target.python}"
-            )
+            if newest_as_of(got, when, target, spec or None) is not None:
+                # Each range alone has a release; together none: a choice made
+                # earlier would have to move (this resolver does not backtrack).
+                unresolved[name] = f"{CONFLICT} {name} ({merged})"
+            else:
+                unresolved[name] = (
+                    f"no release of {name}{merged} before {when.date().isoformat()} installs on python {target.python}"
+                )
             chosen.pop(name, None)
             continue
         chosen[name] = version
@@ -327,6 +334,11 @@ def as_of_for(
     )
     if not pins and unresolved and all(isinstance(client.page(n), Unchecked) for n, _ in unresolved):
         return replace(base, offline=unresolved[0][1])
+    conflicts = [why for _, why in unresolved if why.startswith(CONFLICT)]
+    if conflicts:
+        # Half a resolution is worse than none: pip's own resolver (which
+        # backtracks) decides at build time, as before.
+        return replace(base, offline=f"{conflicts[0]}, which needs a backtracking resolver; left to pip")
     return AsOf(
         date,
         python=base.python,

@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envcheck.generate.asof import (
+    CONFLICT,
     AsOf,
     ProjectDate,
     era_line,
@@ -308,3 +309,28 @@ def test_without_the_index_the_requirements_stay_open_and_the_warning_says_why()
     got = plan(snap, PY, host("3.11.2"), Options(as_of=_as_of(offline="--offline: the package index was not asked")))
     assert got.python_open == ("Flask",)
     assert any("could not pin 1 open requirement(s) as of the project's date 2018-01-05" in w for w in got.warnings)
+
+
+def test_requirers_that_conflict_are_reported_as_a_conflict_not_as_a_missing_release() -> None:
+    pages = {
+        "a": ProjectPage("a", (_f("a-1.0-py3-none-any.whl", "2017-01-01T00:00:00Z"),)),
+        "b": ProjectPage("b", (_f("b-1.0-py3-none-any.whl", "2017-01-01T00:00:00Z"),)),
+        "c": ProjectPage(
+            "c",
+            (
+                _f("c-1.0-py3-none-any.whl", "2016-01-01T00:00:00Z"),
+                _f("c-2.0-py3-none-any.whl", "2017-06-01T00:00:00Z"),
+            ),
+        ),
+    }
+    deps = {"a": ("c<2",), "b": ("c>=2",), "c": ()}
+    _, unresolved, _ = resolve(
+        ["a", "b"],
+        when=JAN_2018,
+        target=T36,
+        env=ENV36,
+        page=lambda n: pages.get(n) or Unchecked("none"),
+        requires=lambda page, v: deps[page.name],
+    )
+    assert [n for n, _ in unresolved] == ["c"]
+    assert unresolved[0][1].startswith(CONFLICT)
