@@ -334,3 +334,27 @@ def test_requirers_that_conflict_are_reported_as_a_conflict_not_as_a_missing_rel
     )
     assert [n for n, _ in unresolved] == ["c"]
     assert unresolved[0][1].startswith(CONFLICT)
+
+
+def test_the_date_can_be_set_in_config_or_on_the_command_line_and_a_bad_one_is_one_line(tmp_path: Path) -> None:
+    import sys
+
+    from envcheck.config import load_config
+    from envcheck.errors import ConfigError
+
+    (tmp_path / "envcheck.toml").write_text('dockerfile-as-of = "2018-01-05"\n')
+    assert load_config(tmp_path).dockerfile_as_of == "2018-01-05"
+    (tmp_path / "envcheck.toml").write_text('dockerfile-as-of = "soon"\n')
+    with pytest.raises(ConfigError):
+        load_config(tmp_path)
+    (tmp_path / "envcheck.toml").unlink()
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "envcheck", "dockerfile", str(tmp_path), "--as-of", "yesterday", "--offline"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "yesterday" in proc.stderr
+    assert not (tmp_path / "Dockerfile").exists()
