@@ -19,6 +19,7 @@ Keys (kebab-case, as in ruff and pre-commit configs)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ _KNOWN = {
     "exclude",
     "allow-empty",
     "dockerfile-read-only-code",
+    "dockerfile-as-of",
 }
 
 
@@ -62,6 +64,9 @@ class Config:
     allow_empty: bool = False
     # `envcheck dockerfile`: keep the app's folder owned by root (the app cannot write beside its code).
     dockerfile_read_only_code: bool = False
+    # The project's date for `envcheck dockerfile` (YYYY-MM-DD or ISO 8601): open
+    # requirements and node are chosen as of it (docs/dockerfile.md).
+    dockerfile_as_of: str | None = None
     path: str | None = None  # where it was read from, for messages
 
 
@@ -143,6 +148,15 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
     if not isinstance(read_only, bool):
         raise ConfigError("dockerfile-read-only-code: expected true or false", path=where)
 
+    as_of = table.get("dockerfile-as-of")
+    if as_of is not None:
+        import datetime as _dt
+
+        if isinstance(as_of, (_dt.date, _dt.datetime)):
+            as_of = as_of.isoformat()
+        if not isinstance(as_of, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].+)?", as_of.strip()):
+            raise ConfigError("dockerfile-as-of: expected a date (YYYY-MM-DD)", path=where)
+
     def rel(key: str) -> Path | None:
         value = table.get(key)
         if value is None:
@@ -164,5 +178,6 @@ def parse_config(table: Mapping[str, Any], path: Path) -> Config:
         exclude=globs("exclude"),
         allow_empty=allow_empty,
         dockerfile_read_only_code=read_only,
+        dockerfile_as_of=as_of.strip() if isinstance(as_of, str) else None,
         path=where,
     )

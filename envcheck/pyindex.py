@@ -19,6 +19,7 @@ the platforms, does pip find something to install?
 from __future__ import annotations
 
 import configparser
+import datetime as dt
 import hashlib
 import json
 import os
@@ -176,6 +177,10 @@ class IndexFile:
     filename: str
     requires_python: str | None = None
     yanked: bool = False
+    # PEP 700: when the file reached the index (ISO 8601), JSON pages only.
+    upload_time: str | None = None
+    url: str | None = None  # absolute, for the PEP 658 metadata file beside it
+    core_metadata: bool = False  # PEP 658/714: ``url + ".metadata"`` holds its METADATA
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +212,7 @@ class _Anchors(HTMLParser):
             self.files.append(IndexFile(name, rp or None, "data-yanked" in a))
 
 
-def parse_page(name: str, body: bytes, content_type: str) -> ProjectPage:
+def parse_page(name: str, body: bytes, content_type: str, base_url: str = "") -> ProjectPage:
     """A project page in PEP 691 JSON or PEP 503 HTML."""
     if "json" in content_type:
         try:
@@ -223,7 +228,19 @@ def parse_page(name: str, body: bytes, content_type: str) -> ProjectPage:
                 continue
             rp = f.get("requires-python")
             yanked = f.get("yanked")
-            files.append(IndexFile(f["filename"], rp if isinstance(rp, str) and rp else None, bool(yanked)))
+            up = f.get("upload-time")
+            href = f.get("url")
+            meta = f.get("core-metadata", f.get("dist-info-metadata"))
+            files.append(
+                IndexFile(
+                    f["filename"],
+                    rp if isinstance(rp, str) and rp else None,
+                    bool(yanked),
+                    upload_time=up if isinstance(up, str) and up else None,
+                    url=urllib.parse.urljoin(base_url, href) if isinstance(href, str) and href else None,
+                    core_metadata=bool(meta),
+                )
+            )
         return ProjectPage(name, tuple(files))
     parser = _Anchors()
     parser.feed(body.decode("utf-8", "replace"))
@@ -341,7 +358,7 @@ class IndexClient:
             if got is None:
                 continue  # not on this index; another may have it
             try:
-                page = parse_page(key, *got)
+                page = parse_page(key, *got, base_url=url)
             except IndexAnswerError as exc:
                 problems.append(f"{_host(index)}: {exc}")
                 continue
@@ -550,3 +567,164 @@ def match_release(page: ProjectPage, version: str, tags: frozenset[Tag], python:
         binary_wheels=binary,
         excluded_by=excluded if listed and not (wheel or sdist) else None,
     )
+
+
+# --------------------------------------------------------------------------- as of a date
+
+
+def parse_upload_time(text: str) -> dt.datetime | None:
+    """PEP 700 ``upload-time`` (``2018-01-05T12:56:33.123456Z``), as an aware datetime."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.timezone.utc)
+
+
+def release_dates(page: ProjectPage) -> dict[Version, dt.datetime]:
+    """Each release's date: when its first file reached the index (files without a date are left out)."""
+    out: dict[Version, dt.datetime] = {}
+    for f in page.files:
+        parsed = _file_version(f.filename)
+        when = parse_upload_time(f.upload_time) if f.upload_time else None
+        if parsed is None or when is None:
+            continue
+        v = parsed[1]
+        if v not in out or when < out[v]:
+            out[v] = when
+    return out
+
+
+def newest_as_of(page: ProjectPage, as_of: dt.datetime, target: Target, spec: SpecifierSet | None = None) -> str | None:
+    """The newest final release of ``page`` published by ``as_of`` that installs on ``target`` within ``spec``.
+
+    A release counts from its first upload (wheels added later do not move it);
+    yanked files and pre-releases are skipped, as pip skips them.
+    """
+    yanked = {p[1] for f in page.files if f.yanked and (p := _file_version(f.filename)) is not None}
+    for v, when in sorted(release_dates(page).items(), reverse=True):
+        if when > as_of or v.is_prerelease or v.is_devrelease or v in yanked:
+            continue
+        if spec is not None and not spec.contains(v, prereleases=False):
+            continue
+        if installable(page, str(v), target).installs:
+            return str(v)
+    return None
+
+
+def metadata_file(page: ProjectPage, version: str, target: Target) -> IndexFile | None:
+    """The file of ``version`` to read its dependencies from: a wheel for ``target`` first.
+
+    Another wheel of the same release declares the same Requires-Dist
+    (markers included); an sdist is the last resort.
+    """
+    try:
+        wanted = Version(version)
+    except InvalidVersion:
+        return None
+    tags = supported_tags(target, target.arches[0])
+    ranked: list[tuple[int, IndexFile]] = []
+    for f in page.files:
+        parsed = _file_version(f.filename)
+        if parsed is None or parsed[1] != wanted or not f.url:
+            continue
+        if parsed[2] is None:
+            ranked.append((3, f))
+        elif parsed[2] & tags and _admits(f.requires_python, target.version):
+            ranked.append((0 if f.core_metadata else 1, f))
+        else:
+            ranked.append((2, f))
+    return min(ranked, key=lambda r: r[0])[1] if ranked else None
+
+
+def requires_dist(metadata: str) -> tuple[str, ...]:
+    """The ``Requires-Dist`` lines of a METADATA file (RFC 822 headers, folded lines joined)."""
+    from email.parser import HeaderParser
+
+    headers = HeaderParser().parsestr(metadata.split("\n\n", 1)[0] + "\n\n")
+    return tuple(" ".join(v.split()) for v in headers.get_all("Requires-Dist") or [])
+
+
+def sdist_requires(names: Sequence[str], read: Callable[[str], bytes]) -> tuple[str, ...] | None:
+    """Requires-Dist of an sdist from its members: PKG-INFO (metadata 2.x), else ``*.egg-info/requires.txt``.
+
+    ``requires.txt`` sections: the first holds plain requirements, ``[:marker]``
+    conditional ones, ``[extra]`` optional ones (left out).  An egg-info with no
+    requires.txt means no dependencies; no egg-info at all means unknown (None).
+    """
+    top_pkg = [n for n in names if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+    if top_pkg:
+        found = requires_dist(read(top_pkg[0]).decode("utf-8", "replace"))
+        if found:
+            return found
+    egg = [n for n in names if n.count("/") == 2 and ".egg-info/" in n]
+    req = [n for n in egg if n.endswith(".egg-info/requires.txt")]
+    if not req:
+        return () if egg else None
+    out: list[str] = []
+    marker: str | None = ""
+    for raw in read(req[0]).decode("utf-8", "replace").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, cond = line[1:-1].partition(":")
+            marker = cond.strip() if not extra.strip() and cond.strip() else (None if extra.strip() else "")
+            continue
+        if marker is None:
+            continue
+        out.append(f"{line} ; {marker}" if marker else line)
+    return tuple(out)
+
+
+def _archive_requires(filename: str, body: bytes) -> tuple[str, ...] | None:
+    import io
+    import tarfile
+    import zipfile
+
+    try:
+        if filename.endswith((".whl", ".zip")):
+            with zipfile.ZipFile(io.BytesIO(body)) as zf:
+                names = zf.namelist()
+                if filename.endswith(".whl"):
+                    meta = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+                    return requires_dist(zf.read(meta[0]).decode("utf-8", "replace")) if meta else None
+                return sdist_requires(names, zf.read)
+        with tarfile.open(fileobj=io.BytesIO(body)) as tf:
+            members = {m.name: m for m in tf.getmembers() if m.isfile()}
+
+            def read(name: str) -> bytes:
+                handle = tf.extractfile(members[name])
+                return handle.read() if handle is not None else b""
+
+            return sdist_requires(list(members), read)
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile, tarfile.TarError):
+        return None
+
+
+def fetch_requires_dist(client: IndexClient, file: IndexFile) -> tuple[str, ...] | Unchecked:
+    """Requires-Dist of a release file: its PEP 658 metadata file, else the file itself (read, never run).
+
+    The answer is cached like pages, under the file's URL.
+    """
+    if not file.url:
+        return Unchecked(f"{file.filename}: the index gives no URL")
+    url = file.url.split("#", 1)[0]
+    key = url + "#requires-dist"
+    cached = client._cached(key, stale_ok=True)
+    if cached is not None:
+        text = cached[0].decode("utf-8")
+        return Unchecked(f"{file.filename}: no readable metadata") if text == "\0" else tuple(text.splitlines())
+    try:
+        got = client._get(url + ".metadata" if file.core_metadata else url)
+    except (urllib.error.URLError, OSError, IndexAnswerError, ValueError) as exc:
+        return Unchecked(f"{_host(url)}: {getattr(exc, 'reason', None) or exc}")
+    if got is None:
+        return Unchecked(f"{file.filename}: the index has no such file")
+    found = (
+        requires_dist(got[0].decode("utf-8", "replace"))
+        if file.core_metadata
+        else _archive_requires(file.filename, got[0])
+    )
+    client._store(key, ("\0" if found is None else "\n".join(found)).encode("utf-8"), "text/plain")
+    return Unchecked(f"{file.filename}: no readable metadata") if found is None else found

@@ -55,7 +55,15 @@ def register(sub: Any) -> None:
         help="do not ask the package index whether every pin installs (warns that it was not checked), "
         "nor the npm registry for node releases (the cached list, else the shipped snapshot)",
     )
-    parser.add_argument("--config", metavar="PATH", help="config file (for env-allow, dockerfile-read-only-code)")
+    parser.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="the project's date (YYYY-MM-DD): requirements nothing pins, and node when only a lower bound is "
+        "declared, are chosen as of it (default: the last git commit, else the files' newest time)",
+    )
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (for env-allow, dockerfile-read-only-code, dockerfile-as-of)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -139,6 +147,17 @@ def run(args: argparse.Namespace) -> int:
     mode, source = _load_source(args, root)
     from envcheck.config import load_config
 
+    config = load_config(root, args.config)
+    as_of, as_of_from = None, "--as-of"
+    raw = args.as_of or config.dockerfile_as_of
+    if raw:
+        from envcheck.generate.asof import parse_date
+
+        as_of_from = "--as-of" if args.as_of else f"dockerfile-as-of ({config.path or 'config'})"
+        try:
+            as_of = parse_date(raw)
+        except ValueError:
+            raise EnvcheckError(f"{raw!r} is not a date (expected YYYY-MM-DD)", path=as_of_from) from None
     result = generate_for(
         root,
         dockerfile,
@@ -146,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
         mode=mode,
         digests=_base_digests if args.base_digest else None,
         offline=args.offline,
-        read_only_code=load_config(root, args.config).dockerfile_read_only_code,
+        read_only_code=config.dockerfile_read_only_code,
+        as_of=as_of,
+        as_of_from=as_of_from,
     )
     for warning in result.warnings:
         print(f"envcheck: warning: {warning}", file=sys.stderr)

@@ -76,6 +76,8 @@ def generate_for(
     offline: bool = False,
     read_only_code: bool = False,
     today: dt.date | None = None,
+    as_of: dt.datetime | None = None,
+    as_of_from: str = "--as-of",
 ) -> GeneratedFiles:
     """Scan ``root`` and generate its files; ``dockerfile`` fixes where the lock goes.
 
@@ -127,8 +129,32 @@ def generate_for(
         today=today if today is not None else dt.datetime.now(dt.timezone.utc).date(),
         node_releases=releases,
     )
+    if layout.node is not None:
+        from envcheck.generate.asof import project_date
+
+        options = replace(options, project_date=project_date(root, as_of, as_of_from))
     # First pass without the index: it fixes which distributions are pinned.
     files = generate(project, layout, source, options, requires, scripts=scripts, imports=imports)
+    if files.python_open:
+        # Requirements nothing pins: what the index had on the project's date.
+        from envcheck.generate.asof import as_of_for
+
+        py_rt = source.runtime("python") if source is not None else None
+        arch = source.platform.arch if source is not None and source.platform is not None else None
+        era = as_of_for(
+            root,
+            open_requirements=files.python_open,
+            python=files.python,
+            host_python=py_rt.version if py_rt else None,
+            index_urls=layout.index_urls,
+            arch=arch,
+            offline=offline,
+            explicit=as_of,
+            explicit_from=as_of_from,
+        )
+        if era is not None:
+            options = replace(options, as_of=era)
+            files = generate(project, layout, source, options, requires, scripts=scripts, imports=imports)
     has_python = bool(files.locks)
     if has_python:
         names = sorted(locked_names(files))

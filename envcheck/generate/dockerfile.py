@@ -177,7 +177,8 @@ def plan(
         from envcheck.generate import node_releases
 
         releases = options.node_releases or node_releases.snapshot()
-        node_choice, node_warnings = choose_for(node, declared, source, label, releases)
+        era = (options.project_date.day, options.project_date.source) if options.project_date else None
+        node_choice, node_warnings = choose_for(node, declared, source, label, releases, era=era)
         warnings.extend(node_warnings)
     if is_python:
         import_warnings: list[str] = []
@@ -241,6 +242,8 @@ def generate(
         dockerignore=dockerignore,
         locks=dict(planned.locks),
         warnings=tuple(dict.fromkeys(warnings)),
+        python_open=planned.python_open,
+        python=planned.python,
     )
 
 

@@ -84,6 +84,21 @@ def python_eol() -> Mapping[str, tuple[dt.date, str]]:
     return out
 
 
+@cache
+def python_released() -> Mapping[str, dt.date]:
+    """CPython line ("3.6") -> the date of its first final release (X.Y.0)."""
+    data = _load("python_releases.toml")
+    raw = data.get("released")
+    if not isinstance(raw, dict):
+        raise KnowledgeError("python_releases.toml: missing [released]")
+    out: dict[str, dt.date] = {}
+    for line, when in raw.items():
+        if not _MINOR.match(line) or not isinstance(when, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", when):
+            raise KnowledgeError(f"python_releases.toml: {line!r} = {when!r}")
+        out[line] = _eol_date(when, f"python_releases.toml {line}")
+    return out
+
+
 # --------------------------------------------------------------------------- images
 
 

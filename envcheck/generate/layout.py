@@ -26,6 +26,7 @@ from packaging.utils import canonicalize_name
 from envcheck._io import read_text
 from envcheck._toml import loads
 from envcheck.errors import EnvcheckError, ParseError
+from envcheck.generate.build_env import BuildEnv, read_build_env
 from envcheck.generate.node_layout import (
     VersionDecl,
     Workspace,
@@ -85,6 +86,8 @@ class NodeApp:
     reads_port: bool = False  # the entry code reads process.env.PORT
     engines_pnpm: str | None = None  # engines.pnpm as written
     yarn_lock_version: str | None = None  # yarn.lock's __metadata version (Yarn berry's format)
+    # Settings its build reads (.env.example, turbo.json, t3-env schemas, next.config): see build_env.
+    build_env: BuildEnv = field(default_factory=BuildEnv)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +292,7 @@ def _package_json(root: Path, rel: str) -> NodeApp | None:
             else None
         ),
         yarn_lock_version=yarn_lock_version,
+        build_env=read_build_env(base, [m.dir for m in workspace.members] if workspace else ()),
     )
 
 

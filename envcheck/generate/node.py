@@ -35,6 +35,7 @@ from functools import lru_cache
 from importlib import resources
 
 from envcheck._toml import loads
+from envcheck.generate.build_env import placeholders
 from envcheck.generate.layout import NodeApp, ProjectLayout
 from envcheck.generate.node_layout import Member, VersionDecl
 from envcheck.generate.node_releases import NodeReleases, version_key
@@ -262,6 +263,16 @@ def resolve_spec(value: str, releases: NodeReleases) -> tuple[str | None, str | 
     return v, None
 
 
+def era_releases(inside: Sequence[str], releases: NodeReleases, day: str) -> list[str]:
+    """Releases in ``inside`` of the newest LTS line that had entered LTS by ``day`` (newest first)."""
+    lines = [ln for ln in releases.lines.values() if ln.lts is not None and ln.lts <= day]
+    for line in sorted(lines, key=lambda ln: ln.major, reverse=True):
+        found = [v for v in inside if version_key(v)[0] == line.major]
+        if found:
+            return found
+    return []
+
+
 def choose_node_version(
     decls: Sequence[VersionDecl],
     engines: str | None,
@@ -270,8 +281,15 @@ def choose_node_version(
     host_label: str,
     host_is_env: bool,
     releases: NodeReleases,
+    era: tuple[str, str] | None = None,
 ) -> tuple[Choice, tuple[str, ...]]:
     """The node release to pin, why, and what the user should hear about it.
+
+    ``era`` (YYYY-MM-DD, where that date comes from) is the project's own
+    date: when no version file names a release and the host did not run the
+    project, the newest release of the LTS line current on that date wins over
+    today's LTS (a 2018 webpack 3 app on today's node fails), never outside
+    ``engines``.
 
     Version files (in ``decls`` order) name what the developer runs; ``engines``
     bounds every choice; the newest release inside both wins, or the host's
@@ -323,9 +341,24 @@ def choose_node_version(
             reason = f"the {host_label} runs node {host_v}, which ran the project, and {what}"
         else:
             lts = [v for v in inside if releases.is_lts(v)]
-            chosen = (lts or inside)[0]
+            of_era = era_releases(inside, releases, era[0]) if era else []
+            chosen = (of_era or lts or inside)[0]
             kind = "LTS release" if lts else "release"
-            if engines:
+            if of_era and era is not None and version_key(of_era[0])[0] != version_key((lts or inside)[0])[0]:
+                line = version_key(chosen)[0]
+                bound_text = f"engines.node {engines}" if engines else "nothing"
+                reason = (
+                    f"{bound_text} names only a lower bound; node {line} was the current LTS line on {era[0]}, "
+                    f"the project's date from {era[1]}, and {chosen} is its newest release"
+                    if engines
+                    else f"nothing declares a node version; node {line} was the current LTS line on {era[0]}, "
+                    f"the project's date from {era[1]}, and {chosen} is its newest release"
+                )
+                warnings.append(
+                    f"node {chosen}: {reason} (today's LTS would be {(lts or inside)[0]}; "
+                    "--as-of DATE or dockerfile-as-of sets the date)"
+                )
+            elif engines:
                 reason = f"{chosen} is the newest {kind} satisfying engines.node {engines}"
             else:
                 reason = f"nothing declares a node version; {chosen} is the newest {kind}"
@@ -846,6 +879,35 @@ def plan_serve(node: NodeApp) -> Serve:
 # --------------------------------------------------------------------------- the plan
 
 
+def _build_env(node: NodeApp) -> tuple[str, tuple[str, ...]]:
+    """(``export NAME=value`` for the build's RUN, its comment): placeholders the build validates or loads.
+
+    Like Django's collectstatic placeholders they live in that one RUN: not an
+    ENV or ARG (which would name secrets in the image's history), never in the
+    runtime stage.
+    """
+    env = node.build_env
+    values = placeholders(env)
+    if not values:
+        return "", ()
+    names = ", ".join(env.names) or "none"
+    wheres = ", ".join(sorted({s.where for s in env.settings}))
+    why: tuple[str, ...]
+    if env.skip_switch:
+        why = (
+            f"# The build validates its settings with t3-env, whose skipValidation reads {env.skip_switch}:",
+            "# set for this RUN only, so the build runs without real values.",
+        )
+    else:
+        why = (
+            f"# Build-time placeholders for the settings the build reads ({wheres}): throw-away values",
+            "# that pass its validation, set for this RUN only; none reaches the runtime image.",
+        )
+    note = (f"# The deployer passes the real ones at run time (docker run -e …): {names}.",) if env.settings else ()
+    prefix = "export " + " ".join(f"{n}={shlex.quote(v)}" for n, v in sorted(values.items()))
+    return prefix, (*why, *note)
+
+
 def _lifecycle_builds(node: NodeApp) -> bool:
     """An install script of the root already runs the build (`"postinstall": "npm run build"`)."""
     return any(
@@ -861,12 +923,15 @@ def _uses_git_hooks(node: NodeApp) -> bool:
     return "husky" in deps or any(re.search(r"\bhusky\b", command) for _, _, command in node.lifecycle)
 
 
+_ROOT_INSTALL = ("preinstall", "install", "postinstall")
+
+
 def _lifecycle_run(node: NodeApp, install: NodeInstall) -> str | None:
     """The commands that run the install scripts once the tree is in place, each exactly once.
 
     What each package manager's rebuild covers (measured): ``npm rebuild`` runs
-    the dependencies', the members' and the root's install scripts but not the
-    root's ``prepare``; ``pnpm rebuild -r`` runs all of them, ``prepare``
+    the dependencies', the members' and — in npm 7 to 11 only — the root's
+    install scripts, never the root's ``prepare``; ``pnpm rebuild -r`` runs all of them, ``prepare``
     included; Yarn berry's ``yarn rebuild`` only the dependencies', and its
     installs never run ``prepare``.
     """
@@ -876,6 +941,14 @@ def _lifecycle_run(node: NodeApp, install: NodeInstall) -> str | None:
     if install.tool == "pnpm":
         return "pnpm rebuild -r" if node.workspace is not None else "pnpm rebuild"
     steps = [install.rebuild]
+    if install.tool in ("npm", "yarn1"):
+        own = [n for m, n, _ in node.lifecycle if not m and n in _ROOT_INSTALL]
+        if own:
+            # `npm rebuild` runs the root's own install scripts in npm 7 to 11
+            # only: npm 6 never did, and npm 12 blocks them (allow-scripts).
+            # The image's npm decides, so each runs exactly once either way.
+            run_own = " && ".join(f"{install.run} {n}" for n in sorted(own, key=_ROOT_INSTALL.index))
+            steps.append(f'case "$(npm --version)" in [7-9].*|1[01].*) ;; *) {run_own} ;; esac')
     for member, name, _ in node.lifecycle:
         if install.tool in ("npm", "yarn1"):
             if not member and name in prepare:
@@ -951,6 +1024,11 @@ def plan_node(
             commands.append(f"{install.run} build")
             reasons.append("# The build runs with dev dependencies installed.")
         if commands:
+            if build or _lifecycle_builds(node):
+                prefix, build_why = _build_env(node)
+                if prefix:
+                    commands.insert(0, prefix)
+                    reasons.extend(build_why)
             build_steps.append(Run(" \\\n && ".join(commands), tuple(reasons)))
         legacy = needs_openssl_legacy(project.declared, choice.version)
         if legacy:
@@ -1080,6 +1158,8 @@ def choose_for(
     source: Snapshot | None,
     host_label: str,
     releases: NodeReleases,
+    *,
+    era: tuple[str, str] | None = None,
 ) -> tuple[Choice, tuple[str, ...]]:
     """:func:`choose_node_version` with the layout's declarations and the project scanner's."""
     decls = list(node.version_decls)
@@ -1101,4 +1181,5 @@ def choose_for(
         host_label=host_label,
         host_is_env=host_runs_project(source, declared),
         releases=releases,
+        era=era,
     )

@@ -12,6 +12,7 @@ from envcheck.errors import EnvcheckError
 from envcheck.snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from envcheck.generate.asof import AsOf, ProjectDate
     from envcheck.generate.node_releases import NodeReleases
     from envcheck.pyindex import ProjectPage, Unchecked
 
@@ -76,6 +77,11 @@ class Options:
     # page), asked by the I/O shell; None: installability is not checked.
     index: Mapping[str, ProjectPage | Unchecked] | None = None
     index_origin: str = ""  # which indexes answered, or why none was asked
+    # Requirements nothing pins, resolved as of the project's date by the I/O
+    # shell (see :mod:`.asof`); None: they stay open, as declared.
+    as_of: AsOf | None = None
+    # The project's own date (see :mod:`.asof`), for choosing node by era.
+    project_date: ProjectDate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,8 @@ class GeneratedFiles:
     dockerignore: str
     locks: Mapping[str, str] = field(default_factory=dict)  # project-relative path -> text
     warnings: tuple[str, ...] = ()
+    python_open: tuple[str, ...] = ()  # see Plan.python_open
+    python: tuple[str, bool] | None = None  # see Plan.python
 
 
 def source_label(source: Snapshot | None) -> str:

@@ -114,6 +114,11 @@ class Plan:
     stages: tuple[Stage, ...]
     warnings: tuple[str, ...] = ()
     locks: Mapping[str, str] = field(default_factory=dict)  # project-relative path -> text
+    # Python requirements the lock leaves open (nothing pinned them), for the
+    # shell to resolve as of the project's date (see :mod:`.asof`).
+    python_open: tuple[str, ...] = ()
+    # The interpreter chosen, and whether the project itself declares one.
+    python: tuple[str, bool] | None = None
 
     @property
     def final(self) -> Stage:

@@ -9,6 +9,7 @@ and how the image serves (:mod:`.serve`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -17,7 +18,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envcheck.generate import pylock
-from envcheck.generate.interpreter import PythonChoice, candidates, choose_python, image_release
+from envcheck.generate.asof import AsOf
+from envcheck.generate.interpreter import PythonChoice, candidates, choose_python, eol_warning, image_release
 from envcheck.generate.knowledge import sdist_needs
 from envcheck.generate.layout import ProjectLayout
 from envcheck.generate.node import copy_manifests, is_node_runtime_needed, node_install, npmrc_aware, run_install
@@ -99,11 +101,75 @@ def _resolve_lock(
             env=env,
             label=source_label(source) + " environment",
         )
-        return pylock.PyLock(got.lines, got.origin, got.tooling, (*warnings, *got.warnings))
-    got = pylock.declared_fallback(
-        declared, local, env, "the project's declared requirements (no lock file and no snapshot)"
+    else:
+        got = pylock.declared_fallback(
+            declared, local, env, "the project's declared requirements (no lock file and no snapshot)"
+        )
+    got = pylock.PyLock(got.lines, got.origin, got.tooling, (*warnings, *got.warnings))
+    return _pinned_as_of(got, options.as_of)
+
+
+def open_requirements(lock: pylock.PyLock) -> tuple[str, ...]:
+    """The lock's lines nothing pinned (requirement strings, markers kept): what :mod:`.asof` resolves."""
+    return tuple(
+        line.requirement + (f" ; {line.marker}" if line.marker else "")
+        for line in lock.lines
+        if not line.pinned and " @ " not in line.requirement
     )
-    return pylock.PyLock(got.lines, got.origin, got.tooling, (*warnings, *got.warnings))
+
+
+def _pinned_as_of(lock: pylock.PyLock, as_of: AsOf | None) -> pylock.PyLock:
+    """Open lines pinned to what the index had on the project's date; their dependencies added."""
+    roots = open_requirements(lock)
+    if as_of is None or not roots:
+        return lock
+    day, where = as_of.date.day, as_of.date.source
+    if as_of.offline is not None:
+        msg = (
+            f"could not pin {len(roots)} open requirement(s) as of the project's date {day} ({where}): "
+            f"{as_of.offline}; they install unpinned, at whatever is newest when the image is built"
+        )
+        return replace(lock, warnings=(*lock.warnings, msg))
+    pins = dict(as_of.pins)
+    lines: list[pylock.LockLine] = []
+    for line in lock.lines:
+        if not line.pinned and line.name in pins:
+            extras = re.match(r"^[A-Za-z0-9._-]+(\[[^\]]*\])?", line.requirement)
+            lines.append(
+                replace(
+                    line,
+                    requirement=f"{line.name}{extras.group(1) or '' if extras else ''}=={pins[line.name]}",
+                    pinned=True,
+                )
+            )
+        else:
+            lines.append(line)
+    have = {line.name for line in lines}
+    lines.extend(pylock.LockLine(name=n, requirement=f"{n}=={v}") for n, v in pins.items() if n not in have)
+    lines.sort(key=lambda line: line.name)
+    # The open lines lose their "nothing to pin them from" warning: they are pinned now.
+    kept = [w for w in lock.warnings if "have no pin and nothing" not in w or any(not x.pinned for x in lines)]
+    msg = (
+        f"pinned {len(pins)} distribution(s) nothing else pinned to the newest releases on the package index "
+        f"as of {day}, the project's date from {where} (--as-of DATE or dockerfile-as-of overrides it)"
+    )
+    kept.append(msg)
+    if as_of.unresolved:
+        kept.append(
+            f"as of {day}, nothing could be chosen for "
+            + ", ".join(f"{n} ({why})" for n, why in as_of.unresolved[:4])
+            + "; left unpinned"
+        )
+    if as_of.no_metadata:
+        kept.append(
+            f"the index has no metadata for {_short(list(as_of.no_metadata))} as of {day}: "
+            "their own dependencies resolve at build time"
+        )
+    origin = f"{lock.origin}; open requirements and their dependencies as of {day} ({where})"
+    # The era's interpreter is not the host's: the host's pip may not even
+    # run on it (pip 23 needs python 3.7), so the image's own installer is kept.
+    tooling = () if as_of.python else lock.tooling
+    return pylock.PyLock(tuple(lines), origin, tooling, tuple(kept))
 
 
 def host_fits(project: Snapshot, source: Snapshot | None, local: frozenset[str]) -> tuple[bool | None, str]:
@@ -276,7 +342,7 @@ def _choose(
     fits, fit_reason = host_fits(project, source, layout.local_packages)
     distro = source.platform.distro if source is not None and source.platform is not None else None
     host_release = debian_codename(distro) if distro else None
-    return choose_python(
+    choice = choose_python(
         host=py_rt.version if py_rt else None,
         host_label=source_label(source),
         host_fits=fits,
@@ -287,6 +353,34 @@ def _choose(
         requires_source=dp.requires_source if dp else None,
         host_release=host_release,
         today=options.today,
+    )
+    era = options.as_of
+    if era is None or era.python is None or choice.declared is not None or (dp is not None and dp.requires):
+        return choice
+    # Nothing declares an interpreter and the host's line is younger than the
+    # project: the interpreter of the project's own era.
+    why = (
+        f"nothing declares a python version and the project's requirements are not installed on the "
+        f"{source_label(source)}; {era.python_why} ({era.date.source})"
+    )
+    release, note = image_release(era.python, None)
+    notes = [f"# Interpreter of the project's era: {why}."]
+    if note:
+        notes.append(f"# {note[0].upper()}{note[1:]}.")
+    warnings = [w for w in choice.warnings if "python" not in w or "end of life" not in w]
+    warnings.append(f"python {era.python}: {why}")
+    eol = eol_warning(era.python, options.today)
+    if eol:
+        warnings.append(eol)
+        notes.append(f"# {eol[0].upper()}{eol[1:]}; kept because the project's requirements date from then.")
+    return replace(
+        choice,
+        version=era.python,
+        release=release,
+        reason=f"python {era.python} is the interpreter of the project's era",
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+        firm=True,
     )
 
 
@@ -553,11 +647,14 @@ def plan_python(
             node_mode=node_mode,
         )
     )
+    declares = choice.declared is not None or bool(declared.python and declared.python.requires)
     return Plan(
         header=tuple(header),
         stages=tuple(stages),
         warnings=tuple(warnings),
         locks={options.lock_path: lock_text},
+        python_open=open_requirements(lock),
+        python=(choice.version, declares),
     )
 
 

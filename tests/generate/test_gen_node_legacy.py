@@ -70,5 +70,6 @@ def test_postinstall_and_husky_prepare_run_after_the_tree_is_in_place(tmp_path: 
     df = _generate("trial/hackathon-starter", tmp_path)
     assert "npm ci --ignore-scripts" in df
     assert "ENV HUSKY=0" in df
-    assert "RUN npm rebuild \\\n && npm run prepare" in df
+    assert 'RUN npm rebuild \\\n && case "$(npm --version)" in' in df
+    assert ";; esac \\\n && npm run prepare" in df
     assert "npm prune --omit=dev --ignore-scripts" in df

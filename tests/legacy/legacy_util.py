@@ -524,3 +524,26 @@ def outside_service(project: Path) -> str | None:
         if hit:
             return f"package.json depends on {', '.join(hit)}, which connects at start-up"
     return None
+
+
+def commit_dates() -> dict[str, str]:
+    """Project name -> the committer date of the commit its SOURCE.md names (commit_dates.toml)."""
+    import tomllib
+
+    table = tomllib.loads((Path(__file__).parent / "commit_dates.toml").read_text())
+    return {str(k): str(v) for k, v in table.get("date", {}).items()}
+
+
+def as_git_clone(project: Path, date: str) -> None:
+    """Make a corpus copy what a user's clone is: a git checkout whose last commit has the project's date."""
+    env = {
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_AUTHOR_NAME": "corpus",
+        "GIT_AUTHOR_EMAIL": "corpus@example.invalid",
+        "GIT_COMMITTER_NAME": "corpus",
+        "GIT_COMMITTER_EMAIL": "corpus@example.invalid",
+    }
+    run(["git", "init", "-q"], cwd=project)
+    run(["git", "add", "-A"], cwd=project)
+    run(["git", "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", "snapshot"], cwd=project, env=env)

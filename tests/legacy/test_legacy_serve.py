@@ -44,7 +44,9 @@ from legacy_util import (
     FIRST_ANSWER_S,
     TRIAL_ALIVE_S,
     ServeSpec,
+    as_git_clone,
     base_images,
+    commit_dates,
     copy_with_registries,
     corpus_root,
     declared_args,
@@ -290,6 +292,11 @@ def test_trial_project_builds_and_starts(
     client = docker_engine.client
     fig.step = "generate"
     project = copy_with_registries(project_dir, tmp_path / project_dir.name)
+    dated = commit_dates().get(project_dir.name)
+    if dated:
+        # What a user has: a clone, whose history dates the project (open
+        # requirements resolve as of that date).
+        as_git_clone(project, dated)
     python = _plain_host(tmp_path)
     t0 = time.monotonic()
     text, _warned = _generate(project, python)
