@@ -1,0 +1,243 @@
+"""What a shared object says it needs: ELF ``DT_NEEDED``, ``DT_SONAME``, ``DT_RUNPATH``.
+
+Read with pyelftools from the program headers only — the dynamic segment
+(``PT_DYNAMIC``) and the dynamic string table it points at — never by loading
+the file, and never reading more than a fixed budget of bytes: the section
+header table (at the end of the file, absent from stripped objects) is
+ignored, so a 1 GB ``libtorch_cpu.so`` costs a few pages, not a gigabyte.
+
+The bytes come from a ``read_at(offset, size)`` callback, so the same parser
+serves a host file (``os.pread``) and an image member streamed from a tar
+(:class:`ForwardReader`, which can only move forwards).  Anything that is not
+a well-formed ELF shared object — truncated, hostile, another format — gives
+``None`` from :func:`read_dynamic`; the caller records a note, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+ELF_MAGIC = b"\x7fELF"
+# The most bytes one object may cost: headers, PT_DYNAMIC and DT_STRTAB's
+# strings together are a few KiB in real objects; a hostile header pointing
+# everywhere stops here.
+READ_BUDGET = 1024 * 1024
+# Tags kept at most (a real object has tens; a hostile one could claim millions).
+MAX_TAGS = 4096
+_PAGE = 4096
+
+ReadAt = Callable[[int, int], bytes]
+
+
+class _BudgetExceeded(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ElfDynamic:
+    """The dynamic-linking facts of one ELF object."""
+
+    needed: tuple[str, ...] = ()
+    soname: str | None = None
+    runpath: tuple[str, ...] = ()  # DT_RUNPATH, else DT_RPATH, split on ':'
+    machine: str | None = None  # e_machine as pyelftools names it ("EM_X86_64")
+
+
+class _PagedStream(io.RawIOBase):
+    """A seekable view over ``read_at`` that fetches pages on demand, up to a budget.
+
+    The first page carries a patched ELF header with no section headers, so
+    pyelftools walks segments only and never seeks to ``e_shoff``.
+    """
+
+    def __init__(self, read_at: ReadAt, first: bytes, budget: int, size: int) -> None:
+        super().__init__()
+        self._size = size
+        self._read_at = read_at
+        self._pages: dict[int, bytes] = {0: first}
+        self._pos = 0
+        self._budget = budget - len(first)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if whence == 0:
+            self._pos = pos
+        elif whence == 1:
+            self._pos += pos
+        else:
+            self._pos = self._size + pos
+        if self._pos < 0:
+            raise OSError("negative seek")
+        return self._pos
+
+    def _page(self, index: int) -> bytes:
+        page = self._pages.get(index)
+        if page is None:
+            if self._budget < _PAGE:
+                raise _BudgetExceeded
+            page = self._read_at(index * _PAGE, _PAGE)
+            self._budget -= _PAGE
+            self._pages[index] = page
+        return page
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        want = len(buffer)
+        out = bytearray()
+        pos = self._pos
+        while len(out) < want:
+            page = self._page(pos // _PAGE)
+            start = pos % _PAGE
+            chunk = page[start : start + want - len(out)]
+            if not chunk:
+                break
+            out += chunk
+            pos += len(chunk)
+            if len(page) < _PAGE:
+                break  # end of file
+        buffer[: len(out)] = out
+        self._pos = pos
+        return len(out)
+
+
+def _strip_sections(first: bytes) -> bytes | None:
+    """The first page with ``e_shoff``/``e_shnum``/``e_shstrndx`` zeroed, or None if not ELF."""
+    if len(first) < 52 or first[:4] != ELF_MAGIC or first[4] not in (1, 2) or first[5] not in (1, 2):
+        return None
+    wide, endian = first[4] == 2, "<" if first[5] == 1 else ">"
+    if wide:
+        if len(first) < 64:
+            return None
+        head = bytearray(first)
+        struct.pack_into(endian + "Q", head, 0x28, 0)  # e_shoff
+        struct.pack_into(endian + "HH", head, 0x3C, 0, 0)  # e_shnum, e_shstrndx
+    else:
+        head = bytearray(first)
+        struct.pack_into(endian + "I", head, 0x20, 0)
+        struct.pack_into(endian + "HH", head, 0x30, 0, 0)
+    return bytes(head)
+
+
+def read_dynamic(read_at: ReadAt, size: int, *, budget: int = READ_BUDGET) -> ElfDynamic | None:
+    """The dynamic section of the ``size``-byte ELF object behind ``read_at``; None when it is not one we can read."""
+    from elftools.common.exceptions import ELFError, ELFParseError
+    from elftools.construct import ConstructError
+    from elftools.elf.dynamic import DynamicSegment
+    from elftools.elf.elffile import ELFFile
+
+    try:
+        first = _strip_sections(read_at(0, _PAGE))
+        if first is None:
+            return None
+        stream = _PagedStream(read_at, first, budget, size)
+        elf = ELFFile(stream)  # type: ignore[arg-type]
+        machine = str(elf["e_machine"])
+        needed: list[str] = []
+        soname: str | None = None
+        runpath: str | None = None
+        rpath: str | None = None
+        for segment in elf.iter_segments():
+            if not isinstance(segment, DynamicSegment):
+                continue
+            for count, tag in enumerate(segment.iter_tags()):
+                if count >= MAX_TAGS:
+                    break
+                kind = tag.entry.d_tag
+                if kind == "DT_NEEDED":
+                    needed.append(_clean(getattr(tag, "needed", "")))
+                elif kind == "DT_SONAME":
+                    soname = _clean(getattr(tag, "soname", ""))
+                elif kind == "DT_RUNPATH":
+                    runpath = _clean(getattr(tag, "runpath", ""))
+                elif kind == "DT_RPATH":
+                    rpath = _clean(getattr(tag, "rpath", ""))
+            break
+        paths = runpath if runpath is not None else rpath
+        return ElfDynamic(
+            needed=tuple(n for n in needed if n),
+            soname=soname or None,
+            runpath=tuple(p for p in (paths or "").split(":") if p),
+            machine=machine,
+        )
+    # A hostile object can make pyelftools fail in many ways (bad offsets,
+    # impossible counts, recursion in its construct library); all of them mean
+    # "not an object we can read", which the caller notes.
+    except (
+        _BudgetExceeded,
+        ELFError,
+        ELFParseError,
+        ConstructError,
+        struct.error,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        AssertionError,
+        OverflowError,
+        RecursionError,
+        UnicodeDecodeError,
+        OSError,
+        EOFError,
+    ):
+        return None
+
+
+def _clean(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value).strip()[:512]
+
+
+def read_dynamic_file(path: str | os.PathLike[str], *, budget: int = READ_BUDGET) -> ElfDynamic | None:
+    """:func:`read_dynamic` of a file on this machine (positional reads, nothing mapped or loaded)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        return read_dynamic(lambda offset, n: os.pread(fd, n, offset), size, budget=budget)
+    finally:
+        os.close(fd)
+
+
+class ForwardReader:
+    """``read_at`` over a stream that only moves forwards (a tar member being streamed).
+
+    Bytes already passed are kept (up to ``cap``), so pyelftools may look back;
+    a read beyond ``cap`` returns nothing, which ends the parse as a truncated file.
+    """
+
+    def __init__(self, fh: IO[bytes], cap: int) -> None:
+        self._fh = fh
+        self._cap = cap
+        self._buf = bytearray()
+        self._eof = False
+
+    def __call__(self, offset: int, size: int) -> bytes:
+        end = min(offset + size, self._cap)
+        while len(self._buf) < end and not self._eof:
+            chunk = self._fh.read(min(max(end - len(self._buf), 64 * 1024), self._cap - len(self._buf)))
+            if not chunk:
+                self._eof = True
+                break
+            self._buf += chunk
+        return bytes(self._buf[offset:end]) if offset < end else b""
+
+    @property
+    def consumed(self) -> bytes:
+        return bytes(self._buf)
