@@ -19,6 +19,7 @@ from envcheck.checks import (
     env_presence,
     env_value,
     lock_sync,
+    native_library,
     package_drift,
     package_policy,
     package_set,
@@ -35,6 +36,7 @@ from envcheck.checks._base import Check, Context, Mode, Param
 CHECKS: Final[Mapping[str, Check]] = {
     "runtime-version": runtime_version.CHECK,
     "platform": platform.CHECK,
+    "native-library": native_library.CHECK,
     "package-drift": package_drift.CHECK,
     "package-set": package_set.CHECK,
     "requirement-satisfied": requirement_satisfied.CHECK,
