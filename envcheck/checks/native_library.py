@@ -100,17 +100,17 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
         return
     ignore = list(rule.params["ignore"])
     for key, (module, label) in _RUNTIME_NAMES.items():
-        a, b = left.native.python.get(key), right.native.python.get(key)
-        if a is None or b is None or major_minor(a.version) == major_minor(b.version):
+        la, lb = left.native.python.get(key), right.native.python.get(key)
+        if la is None or lb is None or major_minor(la.version) == major_minor(lb.version):
             continue
         yield finding(
             rule,
-            f"python's {module} links {label} {a.version} {where(ctx.left_label)} "
-            f"but {b.version} {where(ctx.right_label)}",
+            f"python's {module} links {label} {la.version} {where(ctx.left_label)} "
+            f"but {lb.version} {where(ctx.right_label)}",
             subject=f"python:{module}",
-            left=Side(ctx.left_label, a.version),
-            right=Side(ctx.right_label, b.version),
-            fix=f"use a base image (or host interpreter) whose python links {label} {major_minor(a.version)}",
+            left=Side(ctx.left_label, la.version),
+            right=Side(ctx.right_label, lb.version),
+            fix=f"use a base image (or host interpreter) whose python links {label} {major_minor(la.version)}",
         )
     lhs, rhs = _links(left, ignore), _links(right, ignore)
     for eco, name in sorted(lhs.keys() & rhs.keys()):
