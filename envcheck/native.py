@@ -221,7 +221,7 @@ def _strs(v: Any, where: str) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- names and versions
 
-_HASHED = re.compile(r"-[0-9a-f]{8}$")  # auditwheel's "libpq-ce5f9a6a.so.5.16"
+_HASHED = re.compile(r"(?:-[0-9a-f]{8})+$")  # auditwheel's "libpq-ce5f9a6a.so.5.16"
 _TRAILING_VERSION = re.compile(r"[-_.]?\d+(?:\.\d+)*$")
 
 

@@ -492,6 +492,7 @@ def scan_host(
     env = capture_env([*wanted, *allow], env_map, allow)
 
     libc: str | None = None
+    probe_path: list[str] = []
     if py_proc is not None and interpreter is not None:
         doc, note = _collect_probe(py_proc, interpreter)
         if note:
@@ -501,6 +502,8 @@ def scan_host(
             runtimes["python"] = runtime
             packages["python"] = py_packages
             notes.extend(probe_notes)
+            raw_path = doc.get("path")
+            probe_path = [p for p in raw_path if isinstance(p, str)] if isinstance(raw_path, list) else []
             own = own_environment_note(doc, python_named=python is not None)
             if own:
                 notes.append(own)
@@ -520,6 +523,13 @@ def scan_host(
         else:
             notes.append("node: not found on PATH; snapshot has no node runtime")
 
+    # Native libraries the installed extensions link (issue 18), read in this
+    # process from the paths the probe reported, cached by stat.
+    from envcheck.scanners.native_host import scan_host_native
+
+    native, native_notes = scan_host_native(root, packages, probe_path, environ=env_map, timeout=limit)
+    notes.extend(native_notes)
+
     return Snapshot(
         source=Source(kind="host", ref=os.path.abspath(root)),
         platform=host_platform(libc, limit),
@@ -528,6 +538,7 @@ def scan_host(
         env=env,
         declared=declared,
         notes=tuple(notes),
+        native=native,
     )
 
 
