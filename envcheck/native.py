@@ -235,6 +235,12 @@ def soname_base(soname: str) -> str:
     return bare or stem
 
 
+def soname_stem(soname: str) -> str:
+    """The name as written, without auditwheel's hash: ``libsqlite3.so.0`` → ``libsqlite3``."""
+    stem = soname.split(".so", 1)[0] if ".so" in soname else soname
+    return _HASHED.sub("", stem) or stem
+
+
 def soname_version(soname: str) -> str | None:
     """The ABI version in a soname: ``libssl.so.1.1`` → ``1.1``; ``liblua5.3.so.0`` → ``5.3.0``."""
     stem, sep, tail = soname.partition(".so")

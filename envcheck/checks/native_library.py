@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, canonical, finding, where
 from envcheck.findings import Finding, Side
-from envcheck.native import major_minor, soname_base, soname_version
+from envcheck.native import major_minor, soname_base, soname_stem, soname_version
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
@@ -118,14 +118,16 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
             a, b = lhs[(eco, name)][base], rhs[(eco, name)][base]
             if not _differs(a, b):
                 continue
+            stem = soname_stem(a.soname)
+            shown = stem if stem == soname_stem(b.soname) else base  # libsqlite3, not libsqlite
             yield finding(
                 rule,
-                f"{name}'s extension links {base} {a.shown()} {where(ctx.left_label)} "
+                f"{name}'s extension links {shown} {a.shown()} {where(ctx.left_label)} "
                 f"but {b.shown()} {where(ctx.right_label)}",
                 subject=f"{name}:{base}",
                 left=Side(ctx.left_label, a.version or a.soname),
                 right=Side(ctx.right_label, b.version or b.soname),
-                fix=f"install the {base} {a.version or a.abi or ''} that {name} was built against, "
+                fix=f"install the {shown} {a.version or a.abi or ''} that {name} was built against, "
                 f"or rebuild {name} against the library the other side has".replace("  ", " "),
             )
 
