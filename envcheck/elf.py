@@ -215,6 +215,15 @@ def read_dynamic_file(path: str | os.PathLike[str], *, budget: int = READ_BUDGET
         os.close(fd)
 
 
+def is_elf(path: str | os.PathLike[str]) -> bool:
+    """Does the file start with the ELF magic (Mach-O and PE extensions do not)?"""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == ELF_MAGIC
+    except OSError:
+        return False
+
+
 class ForwardReader:
     """``read_at`` over a stream that only moves forwards (a tar member being streamed).
 

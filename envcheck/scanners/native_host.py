@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from envcheck.elf import ElfDynamic, read_dynamic_file
+from envcheck.elf import ElfDynamic, is_elf, read_dynamic_file
 from envcheck.native import (
     MAX_EXTENSIONS,
     RUNTIME_MODULES,
@@ -355,6 +355,11 @@ def scan_host_native(
             python[key] = lib
     cache.save()
     notes: list[str] = []
+    foreign = [f for f in unreadable if not is_elf(f)]
+    unreadable = [f for f in unreadable if f not in set(foreign)]
+    if foreign:
+        # macOS (Mach-O) and Windows (PE) extensions: this reader knows ELF only.
+        notes.append(f"native: {len(foreign)} extension file(s) are not ELF objects; their libraries are not recorded")
     if unreadable:
         shown = ", ".join(unreadable[:3]) + (f" and {len(unreadable) - 3} more" if len(unreadable) > 3 else "")
         notes.append(f"native: {len(unreadable)} extension file(s) not readable as ELF, skipped: {shown}")
