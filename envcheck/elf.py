@@ -1,7 +1,9 @@
 """What a shared object says it needs: ELF ``DT_NEEDED``, ``DT_SONAME``, ``DT_RUNPATH``.
 
-Read with pyelftools from the program headers only — the dynamic segment
-(``PT_DYNAMIC``) and the dynamic string table it points at — never by loading
+Read from the program headers only — pyelftools parses the ELF and program
+headers (its struct definitions cached per ELF flavour), then the dynamic
+segment (``PT_DYNAMIC``, an array of ``(d_tag, d_val)`` pairs, ELF gABI) and
+the strings ``DT_STRTAB`` points at are read directly — never by loading
 the file, and never reading more than a fixed budget of bytes: the section
 header table (at the end of the file, absent from stripped objects) is
 ignored, so a 1 GB ``libtorch_cpu.so`` costs a few pages, not a gigabyte.
@@ -21,7 +23,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any, cast
 
 ELF_MAGIC = b"\x7fELF"
 # The most bytes one object may cost: headers, PT_DYNAMIC and DT_STRTAB's
@@ -135,46 +137,15 @@ def read_dynamic(read_at: ReadAt, size: int, *, budget: int = READ_BUDGET) -> El
     """The dynamic section of the ``size``-byte ELF object behind ``read_at``; None when it is not one we can read."""
     from elftools.common.exceptions import ELFError, ELFParseError
     from elftools.construct import ConstructError
-    from elftools.elf.dynamic import DynamicSegment
-    from elftools.elf.elffile import ELFFile
 
     try:
         first = _strip_sections(read_at(0, _PAGE))
         if first is None:
             return None
-        stream = _PagedStream(read_at, first, budget, size)
-        elf = ELFFile(stream)  # type: ignore[arg-type]
-        machine = str(elf["e_machine"])
-        needed: list[str] = []
-        soname: str | None = None
-        runpath: str | None = None
-        rpath: str | None = None
-        for segment in elf.iter_segments():
-            if not isinstance(segment, DynamicSegment):
-                continue
-            for count, tag in enumerate(segment.iter_tags()):
-                if count >= MAX_TAGS:
-                    break
-                kind = tag.entry.d_tag
-                if kind == "DT_NEEDED":
-                    needed.append(_clean(getattr(tag, "needed", "")))
-                elif kind == "DT_SONAME":
-                    soname = _clean(getattr(tag, "soname", ""))
-                elif kind == "DT_RUNPATH":
-                    runpath = _clean(getattr(tag, "runpath", ""))
-                elif kind == "DT_RPATH":
-                    rpath = _clean(getattr(tag, "rpath", ""))
-            break
-        paths = runpath if runpath is not None else rpath
-        return ElfDynamic(
-            needed=tuple(n for n in needed if n),
-            soname=soname or None,
-            runpath=tuple(p for p in (paths or "").split(":") if p),
-            machine=machine,
-        )
-    # A hostile object can make pyelftools fail in many ways (bad offsets,
-    # impossible counts, recursion in its construct library); all of them mean
-    # "not an object we can read", which the caller notes.
+        return _read(_PagedStream(read_at, first, budget, size), first)
+    # A hostile object can make the parse fail in many ways (bad offsets,
+    # impossible counts); all of them mean "not an object we can read", which
+    # the caller notes.
     except (
         _BudgetExceeded,
         ELFError,
@@ -194,6 +165,95 @@ def read_dynamic(read_at: ReadAt, size: int, *, budget: int = READ_BUDGET) -> El
         EOFError,
     ):
         return None
+
+
+# pyelftools' struct definitions per (endianness, class, e_type, e_machine,
+# osabi): building them is most of the cost of opening an ELFFile, and an
+# environment's extensions share one or two combinations.
+_STRUCTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _structs(little: bool, elfclass: int, header: Any = None) -> Any:
+    from elftools.elf.structs import ELFStructs
+
+    key = (
+        (little, elfclass)
+        if header is None
+        else (little, elfclass, header["e_type"], header["e_machine"], header["e_ident"]["EI_OSABI"])
+    )
+    cached = _STRUCTS.get(key)
+    if cached is None:
+        cached = ELFStructs(little_endian=little, elfclass=elfclass)
+        cached.create_basic_structs()
+        if header is not None:
+            cached.create_advanced_structs(header["e_type"], header["e_machine"], header["e_ident"]["EI_OSABI"])
+        _STRUCTS[key] = cached
+    return cached
+
+
+def _read(stream: _PagedStream, first: bytes) -> ElfDynamic | None:
+    """Program headers → PT_DYNAMIC → DT_* entries; strings from DT_STRTAB mapped through PT_LOAD."""
+    from elftools.common.utils import struct_parse
+    from elftools.elf.enums import ENUM_D_TAG_COMMON
+
+    little, elfclass = first[5] == 1, 64 if first[4] == 2 else 32
+    header = struct_parse(_structs(little, elfclass).Elf_Ehdr, io.BytesIO(first), 0)
+    if header["e_type"] not in ("ET_DYN", "ET_EXEC"):
+        return None
+    structs = _structs(little, elfclass, header)
+    phnum = min(int(header["e_phnum"]), 512)
+    phentsize = int(header["e_phentsize"])
+    if phentsize < structs.Elf_Phdr.sizeof():
+        return None
+    loads: list[tuple[int, int, int]] = []
+    dynamic: tuple[int, int] | None = None
+    for i in range(phnum):
+        ph = struct_parse(structs.Elf_Phdr, cast("IO[bytes]", stream), int(header["e_phoff"]) + i * phentsize)
+        if ph["p_type"] == "PT_LOAD":
+            loads.append((int(ph["p_vaddr"]), int(ph["p_offset"]), int(ph["p_filesz"])))
+        elif ph["p_type"] == "PT_DYNAMIC" and dynamic is None:
+            dynamic = (int(ph["p_offset"]), int(ph["p_filesz"]))
+    if dynamic is None:
+        return ElfDynamic(machine=str(header["e_machine"]))
+    entry = 16 if elfclass == 64 else 8
+    count = min(dynamic[1] // entry, MAX_TAGS)
+    stream.seek(dynamic[0])
+    raw = stream.read(count * entry)
+    fmt = ("<" if little else ">") + ("qQ" if elfclass == 64 else "iI")
+    tags: list[tuple[int, int]] = []
+    for tag, value in struct.iter_unpack(fmt, raw[: len(raw) - len(raw) % entry]):
+        if tag == ENUM_D_TAG_COMMON["DT_NULL"]:
+            break
+        tags.append((tag, value))
+    strtab = next((v for t, v in tags if t == ENUM_D_TAG_COMMON["DT_STRTAB"]), None)
+    strsz = next((v for t, v in tags if t == ENUM_D_TAG_COMMON["DT_STRSZ"]), 1 << 20)
+    base = next((off + strtab - va for va, off, sz in loads if strtab is not None and va <= strtab < va + sz), None)
+    if base is None:
+        return None
+
+    def string(offset: int) -> str:
+        if offset >= strsz:
+            raise ValueError("string outside DT_STRTAB")
+        stream.seek(base + offset)
+        chunk = stream.read(min(512, strsz - offset))
+        return _clean(chunk.split(b"\0", 1)[0])
+
+    names = {ENUM_D_TAG_COMMON[k]: k for k in ("DT_NEEDED", "DT_SONAME", "DT_RUNPATH", "DT_RPATH")}
+    needed: list[str] = []
+    found: dict[str, str] = {}
+    for tag, value in tags:
+        name = names.get(tag)
+        if name == "DT_NEEDED":
+            needed.append(string(value))
+        elif name is not None and name not in found:
+            found[name] = string(value)
+    paths = found.get("DT_RUNPATH", found.get("DT_RPATH"))
+    return ElfDynamic(
+        needed=tuple(n for n in needed if n),
+        soname=found.get("DT_SONAME") or None,
+        runpath=tuple(p for p in (paths or "").split(":") if p),
+        machine=str(header["e_machine"]),
+    )
 
 
 def _clean(value: object) -> str:
