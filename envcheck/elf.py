@@ -287,26 +287,47 @@ def is_elf(path: str | os.PathLike[str]) -> bool:
 class ForwardReader:
     """``read_at`` over a stream that only moves forwards (a tar member being streamed).
 
-    Bytes already passed are kept (up to ``cap``), so pyelftools may look back;
-    a read beyond ``cap`` returns nothing, which ends the parse as a truncated file.
+    The first ``keep_head`` bytes are kept as they pass (headers and the
+    dynamic string table live there); further on, only the pages asked for
+    are kept and the bytes between are read and dropped, so memory stays
+    small however far in the dynamic segment sits.  A request behind the
+    stream (and not kept), or beyond ``cap``, gets nothing, which ends the
+    parse as a truncated file.
     """
 
-    def __init__(self, fh: IO[bytes], cap: int) -> None:
+    def __init__(self, fh: IO[bytes], cap: int, keep_head: int = 1024 * 1024) -> None:
         self._fh = fh
         self._cap = cap
-        self._buf = bytearray()
-        self._eof = False
+        self._keep_head = keep_head
+        self._head = bytearray()
+        self._kept: dict[int, bytes] = {}
+        self._pos = 0
+
+    def _consume(self, n: int) -> bytes:
+        data = self._fh.read(n)
+        if self._pos < self._keep_head:
+            self._head += data[: self._keep_head - self._pos]
+        self._pos += len(data)
+        return data
 
     def __call__(self, offset: int, size: int) -> bytes:
         end = min(offset + size, self._cap)
-        while len(self._buf) < end and not self._eof:
-            chunk = self._fh.read(min(max(end - len(self._buf), 64 * 1024), self._cap - len(self._buf)))
+        if end <= offset:
+            return b""
+        if end <= len(self._head) or offset < self._pos:
+            hit = self._kept.get(offset)
+            if hit is not None:
+                return hit[: end - offset]
+            return bytes(self._head[offset:end])
+        while self._pos < offset:
+            if not self._consume(min(offset - self._pos, 1024 * 1024)):
+                return b""
+        out = bytearray()
+        while len(out) < end - offset:
+            chunk = self._consume(end - offset - len(out))
             if not chunk:
-                self._eof = True
                 break
-            self._buf += chunk
-        return bytes(self._buf[offset:end]) if offset < end else b""
-
-    @property
-    def consumed(self) -> bytes:
-        return bytes(self._buf)
+            out += chunk
+        data = bytes(out)
+        self._kept[offset] = data
+        return data

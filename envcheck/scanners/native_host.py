@@ -65,6 +65,10 @@ class ElfCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.entries: dict[str, list[Any]] = {}
+        # Library path → [size, mtime_ns, ino, package, version] (package None: dpkg does not know it),
+        # valid while dpkg's status file is unchanged (``dpkg_stamp``).
+        self.owners: dict[str, list[Any]] = {}
+        self.dpkg_stamp: int | None = None
         self.dirty = False
         if path is not None:
             try:
@@ -73,6 +77,35 @@ class ElfCache:
                 doc = None
             if isinstance(doc, dict) and doc.get("version") == CACHE_VERSION and isinstance(doc.get("files"), dict):
                 self.entries = doc["files"]
+                if isinstance(doc.get("owners"), dict) and isinstance(doc.get("dpkg_stamp"), int):
+                    self.owners = doc["owners"]
+                    self.dpkg_stamp = doc["dpkg_stamp"]
+
+    def owners_for(self, paths: Sequence[str], stamp: int, timeout: float) -> dict[str, tuple[str, str]]:
+        """dpkg's providers of ``paths``, asking dpkg only about paths not cached under this ``stamp``."""
+        if stamp != self.dpkg_stamp:
+            self.owners, self.dpkg_stamp, self.dirty = {}, stamp, True
+        keys: dict[str, list[Any]] = {}
+        for p in paths:
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue
+            keys[p] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        missing = [p for p, k in keys.items() if not (isinstance(self.owners.get(p), list) and self.owners[p][:3] == k)]
+        if missing:
+            fresh = _dpkg_owners(missing, timeout)
+            for p in missing:
+                pkg, version = fresh.get(p, (None, None))
+                if len(self.owners) < CACHE_ENTRIES:
+                    self.owners[p] = [*keys[p], pkg, version]
+            self.dirty = True
+        out: dict[str, tuple[str, str]] = {}
+        for p in keys:
+            hit = self.owners.get(p)
+            if isinstance(hit, list) and len(hit) == 5 and isinstance(hit[3], str) and isinstance(hit[4], str):
+                out[p] = (hit[3], hit[4])
+        return out
 
     def read(self, path: str) -> ElfDynamic | None:
         try:
@@ -97,7 +130,10 @@ class ElfCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".native-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"version": CACHE_VERSION, "files": self.entries}, fh)
+                doc = {"version": CACHE_VERSION, "files": self.entries, "owners": self.owners}
+                if self.dpkg_stamp is not None:
+                    doc["dpkg_stamp"] = self.dpkg_stamp
+                json.dump(doc, fh)
             os.replace(tmp, self.path)
         except OSError:
             return
@@ -335,7 +371,13 @@ def scan_host_native(
             real = resolve(soname, base_fs, origin=os.path.dirname(path), runpath=dyn.runpath if dyn else ())
             if real:
                 wanted.append(real)
-    owners = _dpkg_owners(sorted(set(wanted)), timeout) if os.path.exists("/var/lib/dpkg/status") else {}
+    owners: dict[str, tuple[str, str]] = {}
+    try:
+        stamp = os.stat("/var/lib/dpkg/status").st_mtime_ns
+    except OSError:
+        stamp = None
+    if stamp is not None:
+        owners = cache.owners_for(sorted(set(wanted)), stamp, timeout)
     apk = _apk_db() if not owners and os.path.exists("/lib/apk/db/installed") else {}
 
     def owner(soname: str, path: str) -> tuple[str, str] | None:
