@@ -23,7 +23,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any
 
 ELF_MAGIC = b"\x7fELF"
 # The most bytes one object may cost: headers, PT_DYNAMIC and DT_STRTAB's
@@ -194,7 +194,7 @@ def _structs(little: bool, elfclass: int, header: Any = None) -> Any:
 def _read(stream: _PagedStream, first: bytes) -> ElfDynamic | None:
     """Program headers → PT_DYNAMIC → DT_* entries; strings from DT_STRTAB mapped through PT_LOAD."""
     from elftools.common.utils import struct_parse
-    from elftools.elf.enums import ENUM_D_TAG_COMMON
+    from elftools.elf.enums import ENUM_D_TAG_COMMON, ENUM_P_TYPE_BASE
 
     little, elfclass = first[5] == 1, 64 if first[4] == 2 else 32
     header = struct_parse(_structs(little, elfclass).Elf_Ehdr, io.BytesIO(first), 0)
@@ -207,12 +207,20 @@ def _read(stream: _PagedStream, first: bytes) -> ElfDynamic | None:
         return None
     loads: list[tuple[int, int, int]] = []
     dynamic: tuple[int, int] | None = None
-    for i in range(phnum):
-        ph = struct_parse(structs.Elf_Phdr, cast("IO[bytes]", stream), int(header["e_phoff"]) + i * phentsize)
-        if ph["p_type"] == "PT_LOAD":
-            loads.append((int(ph["p_vaddr"]), int(ph["p_offset"]), int(ph["p_filesz"])))
-        elif ph["p_type"] == "PT_DYNAMIC" and dynamic is None:
-            dynamic = (int(ph["p_offset"]), int(ph["p_filesz"]))
+    # Program headers unpacked directly (gABI layout; construct costs ~0.3 ms each).
+    stream.seek(int(header["e_phoff"]))
+    table = stream.read(phnum * phentsize)
+    end = "<" if little else ">"
+    for i in range(len(table) // phentsize):
+        row = table[i * phentsize : (i + 1) * phentsize]
+        if elfclass == 64:
+            p_type, _flags, p_offset, p_vaddr, _paddr, p_filesz = struct.unpack_from(end + "IIQQQQ", row)
+        else:
+            p_type, p_offset, p_vaddr, _paddr, p_filesz = struct.unpack_from(end + "IIIII", row)
+        if p_type == ENUM_P_TYPE_BASE["PT_LOAD"]:
+            loads.append((p_vaddr, p_offset, p_filesz))
+        elif p_type == ENUM_P_TYPE_BASE["PT_DYNAMIC"] and dynamic is None:
+            dynamic = (p_offset, p_filesz)
     if dynamic is None:
         return ElfDynamic(machine=str(header["e_machine"]))
     entry = 16 if elfclass == 64 else 8
