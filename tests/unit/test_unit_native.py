@@ -180,3 +180,40 @@ def test_unreadable_extension_is_a_note_not_a_traceback(tmp_path: Path) -> None:
     native, notes = scan_host_native(tmp_path, {"python": (pkg,)}, [], environ={}, timeout=10, cache_path=None)
     assert native.packages == ()
     assert len(notes) == 1 and "not readable as ELF" in notes[0]
+
+
+def _node_addon(root: Path) -> None:
+    pkg = root / "node_modules" / "@acme" / "addon"
+    (pkg / "build" / "Release").mkdir(parents=True)
+    (pkg / "package.json").write_text('{"name": "@acme/addon", "version": "2.0.0"}')
+    shutil.copy(EXT, pkg / "build" / "Release" / "addon.node")
+
+
+def test_node_addons_belong_to_their_package_in_images_and_on_hosts(tmp_path: Path) -> None:
+    root = tmp_path / "rootfs"
+    _node_addon(root)
+    snap = scan_image(f"dir:{root}")
+    assert snap.native is not None
+    [pkg] = snap.native.packages
+    assert (pkg.ecosystem, pkg.name) == ("node", "@acme/addon")
+    assert pkg.extensions[0].file == "/node_modules/@acme/addon/build/Release/addon.node"
+
+    proj = tmp_path / "proj"
+    _node_addon(proj)
+    node_pkg = Package("@acme/addon", "2.0.0", path="node_modules/@acme/addon")
+    native, _ = scan_host_native(proj, {"node": (node_pkg,)}, [], environ={}, timeout=10, cache_path=None)
+    [found] = native.packages
+    assert (found.name, found.path, found.extensions[0].needed) == (
+        "@acme/addon",
+        "node_modules/@acme/addon",
+        ("libfoo.so.1",),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=14008), st.sampled_from([4096, 8192, 1 << 20]))
+def test_forward_reading_agrees_with_random_access_or_gives_up(cut: int, head: int) -> None:
+    data = EXT.read_bytes()[:cut]
+    direct = read_dynamic(_reader(data), len(data))
+    streamed = read_dynamic(ForwardReader(io.BytesIO(data), 1 << 20, keep_head=head), len(data))
+    assert streamed == direct or streamed is None
