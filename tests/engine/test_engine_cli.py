@@ -234,7 +234,7 @@ def test_diff_unreadable_snapshot_is_exit_2(tmp_path: Path, capsys: pytest.Captu
 def test_rules_lists_and_explains(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["rules"], capsys)
     assert code == 0 and out.splitlines()[0].split() == ["ID", "NAME", "SEVERITY", "SUMMARY"]
-    assert len(out.splitlines()) == 27
+    assert len(out.splitlines()) == 28
     code, out, _ = run(["rules", "EC201"], capsys)
     assert code == 0
     assert out.startswith("# EC201 python-package-version-drift")
