@@ -217,3 +217,13 @@ def test_forward_reading_agrees_with_random_access_or_gives_up(cut: int, head: i
     direct = read_dynamic(_reader(data), len(data))
     streamed = read_dynamic(ForwardReader(io.BytesIO(data), 1 << 20, keep_head=head), len(data))
     assert streamed == direct or streamed is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2048))
+def test_record_and_dpkg_list_readers_never_raise(data: bytes) -> None:
+    from envcheck.scanners.image.native import read_fact
+
+    for kind in ("pyrecord", "dpkglist"):
+        fact = read_fact(kind, io.BytesIO(data), len(data))
+        assert isinstance(fact, tuple) and all(isinstance(x, str) and not x.startswith("/") for x in fact)
