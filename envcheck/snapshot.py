@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal, cast
 
 from envcheck.errors import EnvcheckError
+from envcheck.native import Native
 
 SCHEMA = "envcheck.snapshot/1"
 
@@ -597,6 +598,8 @@ class Snapshot:
     notes: tuple[str, ...] = ()
     # Aspects the source cannot say anything about (UNKNOWN_ENV, UNKNOWN_ACTIVE).
     unknown: tuple[str, ...] = ()
+    # Native code the environment loads (envcheck.native); None = not recorded.
+    native: Native | None = None
 
     @property
     def kind(self) -> SourceKind:
@@ -626,6 +629,8 @@ class Snapshot:
             d["declared"] = self.declared.to_dict()
         if self.image is not None:
             d["image"] = dict(self.image)
+        if self.native is not None:
+            d["native"] = self.native.to_dict()
         _opt(d, "notes", list(self.notes))
         _opt(d, "unknown", list(self.unknown))
         return d
@@ -664,6 +669,12 @@ class Snapshot:
                     Package.from_reader(packages_r.child(v, f"{eco}[{i}]")) for i, v in enumerate(items)
                 )
         env = {k: EnvVar.from_reader(env_r.child(v, k)) for k, v in env_r.data.items()} if env_r else {}
+        native: Native | None = None
+        if r.data.get("native") is not None:
+            try:
+                native = Native.from_dict(r.data["native"])
+            except ValueError as exc:
+                raise SnapshotError(str(exc), path=path) from None
         return cls(
             source=Source.from_reader(src),
             platform=Platform.from_reader(plat) if plat else None,
@@ -674,6 +685,7 @@ class Snapshot:
             image=image,
             notes=r.str_tuple("notes"),
             unknown=r.str_tuple("unknown"),
+            native=native,
         )
 
     @classmethod

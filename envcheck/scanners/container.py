@@ -83,6 +83,12 @@ def scan_container(
     effective["config"] = section
     effective.pop("Config", None)
     found = detect(view, effective, env_allow)
+    from envcheck.scanners.image.detectors import _apk_versions, _dpkg_versions
+    from envcheck.scanners.image.native import detect_native
+
+    native, native_notes = detect_native(
+        view, found.packages, found.runtimes.get("python"), _dpkg_versions(view), _apk_versions(view)
+    )
     baked = image_facts(loaded.config, str(config_section(loaded.config).get("User") or ""), "/")
 
     state: dict[str, Any] = attrs["State"] if isinstance(attrs.get("State"), dict) else {}
@@ -137,7 +143,8 @@ def scan_container(
         packages=packages,
         env=found.env,
         image={k: v for k, v in image.items() if v is not None},
-        notes=tuple(dict.fromkeys(notes)),
+        notes=tuple(dict.fromkeys([*notes, *native_notes])),
+        native=native,
     )
 
 

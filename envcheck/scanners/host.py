@@ -543,7 +543,10 @@ def scan_host(
         if doc is not None and cache is not None and cache_key is not None:
             cache.store(interpreter, cache_key, _description(doc), probe_started)
     probe_doc = doc
+    probe_path: list[str] = []
     if doc is not None:
+        raw_path = doc.get("path")
+        probe_path = [p for p in raw_path if isinstance(p, str)] if isinstance(raw_path, list) else []
         runtime, py_packages, probe_notes, libc = python_from_probe(doc)
         runtimes["python"] = runtime
         packages["python"] = py_packages
@@ -577,6 +580,14 @@ def scan_host(
 
             mac = _platform.mac_ver()[0]
         runtimes["python"] = from_probe(runtimes["python"], platform, probe_doc, os_version=mac or None)
+
+    # Native libraries the installed extensions link (issue 18), read in this
+    # process from the paths the probe reported, cached by stat.
+    from envcheck.scanners.native_host import scan_host_native
+
+    native, native_notes = scan_host_native(root, packages, probe_path, environ=env_map, timeout=limit)
+    notes.extend(native_notes)
+
     return Snapshot(
         source=Source(kind="host", ref=os.path.abspath(root)),
         platform=platform,
@@ -585,6 +596,7 @@ def scan_host(
         env=env,
         declared=declared,
         notes=tuple(notes),
+        native=native,
     )
 
 

@@ -17,7 +17,7 @@ from envcheck.rules_path import builtin_rules_dir
 
 REPO = Path(__file__).resolve().parents[2]
 DESIGN_IDS = [
-    *(f"EC10{i}" for i in range(1, 8)),
+    *(f"EC10{i}" for i in range(1, 9)),
     "EC201", "EC202", "EC203", "EC211", "EC212", "EC213", "EC214",
     *(f"EC30{i}" for i in range(1, 6)),
     *(f"EC40{i}" for i in range(1, 6)),

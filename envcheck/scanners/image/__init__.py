@@ -16,7 +16,8 @@ from typing import Any
 from envcheck.errors import EngineError, ImageError
 from envcheck.snapshot import Runtime, Snapshot, Source
 
-from .detectors import detect
+from .detectors import _apk_versions, _dpkg_versions, detect
+from .native import detect_native
 from .refs import ImageRef, parse_ref
 from .sources import LoadedImage, OciDirStore, index_rootfs, load_archive_file, load_from_store
 from .walker import MergedView
@@ -69,7 +70,10 @@ def scan_image(
     except RecursionError:
         raise ImageError("image structure nested too deeply", path=ref) from None
     found = detect(view, loaded.config, env_allow)
-    notes = [*loaded.notes, *found.notes]
+    native, native_notes = detect_native(
+        view, found.packages, found.runtimes.get("python"), _dpkg_versions(view), _apk_versions(view)
+    )
+    notes = [*loaded.notes, *found.notes, *native_notes]
     image: dict[str, Any] = dict(found.image)
     image["digest"] = loaded.config_digest
     image["layers"] = len(loaded.layers)
@@ -90,6 +94,7 @@ def scan_image(
         env=found.env,
         image={k: v for k, v in image.items() if v is not None},
         notes=tuple(dict.fromkeys(notes)),
+        native=native,
     )
 
 

@@ -35,6 +35,7 @@ from typing import IO, Any, Literal, Protocol
 from envcheck.errors import EngineError, EnvcheckError, ImageError
 from envcheck.progress import report
 
+from . import native
 from .walker import (
     _BAD_DATA,
     _CAPS,
@@ -583,8 +584,11 @@ def _read_contained(path: str, kind: str) -> tuple[Any, str | None]:
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
             return None, None
+        if kind in native.KINDS:
+            return native.read_fact(kind, fh, info.st_size), None
         if kind in _SCANNED:
             return scan_elf(kind, path, fh)
         return reduce_fact(kind, fh.read(_CAPS[kind])), None

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from envcheck.errors import ImageError
+from envcheck.scanners.image import native
 
 # Per-kind read caps: a member may *declare* any size (a sparse 10 GB header),
 # we never read more than this from it.
@@ -104,9 +105,13 @@ def presence_only(path: str) -> bool:
     """Files whose presence, never their content, a detector asks about.
 
     A project's own ``package.json`` (outside node_modules): is the image's
-    WORKDIR a node project at all?
+    WORKDIR a node project at all?  Shared libraries (:mod:`.native`): where
+    an extension's ``DT_NEEDED`` resolves.
     """
-    return path.rpartition("/")[2] == "package.json" and "node_modules/" not in path
+    parent, _, base = path.rpartition("/")
+    if base == "package.json":
+        return "node_modules/" not in path
+    return native.presence_only(path, parent, base)
 
 
 def classify(path: str) -> str | None:
@@ -158,7 +163,7 @@ def classify(path: str) -> str | None:
         return "apk"
     if (parent in _LIB_DIRS or parent.startswith(("lib/", "usr/lib/"))) and _LOADER.match(base):
         return "libc"
-    return None
+    return native.classify(path, parent, base)
 
 
 _CAPS = {
@@ -210,18 +215,13 @@ def _keyvalues(text: str) -> dict[str, str]:
     return out
 
 
-_DPKG_INTEREST = re.compile(
-    r"(libc6|libc-bin|musl|nodejs|libnode\d*|npm|python3(\.\d+)?(-minimal)?|libpython3(\.\d+)?(-minimal|-stdlib)?)$"
-)
-
-
 def _dpkg(text: str) -> dict[str, str]:
-    """Installed versions of the packages the detectors care about."""
+    """Installed versions of every installed package (runtimes, libc, and the providers of native libraries)."""
     out: dict[str, str] = {}
     for stanza in re.split(r"\n\s*\n", text):
         h = _headers(stanza)
         name = h.get("package", "")
-        if not _DPKG_INTEREST.match(name):
+        if not name:
             continue
         status = h.get("status", "install ok installed")
         if "installed" not in status.split()[-1:]:
@@ -232,13 +232,18 @@ def _dpkg(text: str) -> dict[str, str]:
 
 
 def _apk(text: str) -> dict[str, str]:
+    """Installed versions by package name, and ``so:SONAME`` → the package providing it (apk's own ``p:`` names)."""
     out: dict[str, str] = {}
     name = ""
     for line in text.splitlines():
         if line.startswith("P:"):
             name = line[2:].strip()
-        elif line.startswith("V:") and name and _DPKG_INTEREST.match(name):
+        elif line.startswith("V:") and name:
             out[name] = line[2:].strip()
+        elif line.startswith("p:") and name:
+            for provided in line[2:].split():
+                if provided.startswith("so:"):
+                    out.setdefault(provided.partition("=")[0], name)
         elif not line.strip():
             name = ""
     return out
@@ -640,7 +645,9 @@ def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerInde
         return
     fact: Any
     machine = None
-    if kind in _SCANNED:
+    if kind in native.KINDS:
+        fact = native.read_fact(kind, fh, member.size)
+    elif kind in _SCANNED:
         fact, machine = scan_elf(kind, path, fh)
     else:
         fact = reduce_fact(kind, fh.read(_CAPS[kind]))
