@@ -22,15 +22,18 @@ import bz2
 import gzip
 import hashlib
 import lzma
+import os
 import posixpath
 import re
 import struct
 import tarfile
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Any
+from functools import cache
+from typing import IO, Any, Literal
 
 from envcheck.errors import ImageError
 
@@ -53,6 +56,15 @@ MAX_LAYER_BYTES = 64 * 1024 * MIB
 BOMB_FLOOR = 1024 * MIB
 BOMB_RATIO = 100
 SYMLINK_HOPS = 40
+
+# What a layer walk proves about the bytes it read (SECURITY.md, "Image
+# verification").  "full": every layer is hashed as stored and, when
+# compressed, as inflated, so the manifest's digests and the config's diff_ids
+# are all checked; "blobs": as stored only (a compressed layer's diff_id goes
+# unchecked, which saves hashing its inflated bytes); "off": no layer is hashed
+# (local sources only: a registry pull is always verified).
+Verify = Literal["full", "blobs", "off"]
+VERIFY_LEVELS: tuple[Verify, ...] = ("full", "blobs", "off")
 
 _SITES = ("site-packages", "dist-packages")
 _PY_BIN = re.compile(r"python(?:3(?:\.\d{1,2})?)?$")
@@ -391,6 +403,12 @@ class _Counting:
             )
         return data
 
+    def readinto(self, buf: Any) -> int:
+        # isal's gzip reader fills its buffer with readinto, the stdlib's calls read.
+        data = self.read(len(buf))
+        memoryview(buf).cast("B")[: len(data)] = data
+        return len(data)
+
     def readable(self) -> bool:
         return True
 
@@ -449,24 +467,53 @@ class _Counting:
 
 _HASH_BATCH = 4 * MIB
 _HASHER: list[ThreadPoolExecutor] = []
+_HASHER_LOCK = threading.Lock()
+# Two workers, one per core of a common CI runner: layers walked side by side
+# hash side by side.  A stream never has two batches in flight, so its batches
+# are still hashed in the order they were read.
+HASH_WORKERS = 2
 
 
 def _hasher() -> ThreadPoolExecutor:
-    # One worker: batches of one stream are hashed in the order they were read.
-    if not _HASHER:
-        _HASHER.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="envcheck-sha256"))
-    return _HASHER[0]
+    with _HASHER_LOCK:
+        if not _HASHER:
+            _HASHER.append(ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="envcheck-sha256"))
+        return _HASHER[0]
 
 
 def _update(sha: Any, batch: list[bytes]) -> None:
     sha.update(b"".join(batch))
 
 
+def gzip_module() -> Any:
+    """The gzip reader to inflate with: python-isal's ``igzip`` when installed.
+
+    ISA-L inflates a layer about 2x faster than zlib (issue 15: 0.30 s
+    against 0.68 s on the same layer) and, like zlib, releases the GIL while
+    it works, so two layers inflate on two cores.  Where no isal wheel exists
+    (or ``ENVCHECK_INFLATE=stdlib`` asks for it) the standard library's gzip
+    reads the same bytes to the same result.
+    """
+    if os.environ.get("ENVCHECK_INFLATE") == "stdlib":
+        return gzip
+    try:
+        from isal import igzip
+    except ImportError:
+        return gzip
+    return igzip
+
+
+def _compressed(head: bytes) -> bool:
+    return (
+        head[:2] == b"\x1f\x8b" or head[:4] == b"\x28\xb5\x2f\xfd" or head[:3] == b"BZh" or head[:6] == b"\xfd7zXZ\x00"
+    )
+
+
 def _decompressor(counted: _Counting, what: str) -> tuple[Any, str]:
     stored: Any = counted  # a duck-typed file object
     head = stored.peek(6)
     if head[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stored, mode="rb"), "gzip"
+        return gzip_module().GzipFile(fileobj=stored, mode="rb"), "gzip"
     if head[:4] == b"\x28\xb5\x2f\xfd":
         try:
             import zstandard
@@ -496,23 +543,43 @@ _BAD_DATA: tuple[type[BaseException], ...] = (
 )
 
 
-def _zstd_errors() -> tuple[type[BaseException], ...]:
+@cache
+def bad_data() -> tuple[type[BaseException], ...]:
+    """Everything reading a malformed layer or archive may raise, the optional inflaters' errors included."""
+    extra: list[type[BaseException]] = []
     try:
         import zstandard
     except ImportError:
-        return ()
-    return (zstandard.ZstdError,)
+        pass
+    else:
+        extra.append(zstandard.ZstdError)
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        pass
+    else:
+        extra.append(isal_zlib.error)  # type: ignore[arg-type]  # typeshed-less C extension
+    return _BAD_DATA + tuple(extra)
 
 
-def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None) -> LayerIndex:
-    """Index one layer blob read as a stream.
+def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None, verify: Verify = "full") -> LayerIndex:
+    """Index one layer blob.
 
     ``what`` names the layer in errors (its digest or archive member);
     ``expected`` is the digest the manifest promises for the stored bytes.
+    A :class:`FileRange` or a regular file is read with seeks (an
+    uncompressed layer's member data is skipped, not read); anything else is
+    read as a stream.
     """
-    stored = _Counting(blob, what=what)
+    window = FileRange.of(blob)
+    if window is not None and not _compressed(window.pread(0, 6)):
+        return _walk_window(window, what, expected, verify)
+    if window is not None:
+        window.seek(0)
+        blob = window
+    stored = _Counting(blob, what=what, hashed=verify != "off")
     try:
-        return _walk_layer(stored, what, expected)
+        return _walk_layer(stored, what, expected, verify)
     except ImageError as err:
         # A blob that does not parse may have been corrupted or tampered with;
         # when the manifest names its digest, that is the truer diagnosis (and
@@ -529,7 +596,7 @@ def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageEr
             pass
     except ImageError as err:
         return err if "digest" in str(err) else None  # a registry stream checks its digest at the end
-    except _BAD_DATA:  # OSError among them: the blob could not be read to its end
+    except bad_data():  # OSError among them: the blob could not be read to its end
         return None
     actual = stored.digest()
     if actual == expected:
@@ -539,9 +606,9 @@ def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageEr
     )
 
 
-def _walk_layer(stored: _Counting, what: str, expected: str | None) -> LayerIndex:
+def _walk_layer(stored: _Counting, what: str, expected: str | None, verify: Verify) -> LayerIndex:
     index = LayerIndex()
-    bad = _BAD_DATA + _zstd_errors()
+    bad = bad_data()
     try:
         if not stored.peek(1):
             raise ImageError(f"layer {what}: empty blob, not a tar archive")
@@ -551,15 +618,13 @@ def _walk_layer(stored: _Counting, what: str, expected: str | None) -> LayerInde
                 raise ImageError(f"layer {what}: not a tar archive")
             plain, stored.limit, stored.what = stored, MAX_LAYER_BYTES, f"layer {what}"
         else:
-            plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}")
+            plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}", hashed=verify == "full")
             plain.compressed = stored
         try:
             tf = tarfile.open(fileobj=plain, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
         except tarfile.ReadError:
             raise ImageError(f"layer {what}: not a tar archive ({compression})") from None
-        for member in tf:
-            index.members += 1
-            _index_member(tf, member, index)
+        _index_members(tf, index)
         if not plain.drain(TRAILER_CAP):
             raise ImageError(f"layer {what}: more than {TRAILER_CAP // MIB} MiB after the end of its tar")
         if stream is not None and not stored.drain(TRAILER_CAP):
@@ -573,13 +638,212 @@ def _walk_layer(stored: _Counting, what: str, expected: str | None) -> LayerInde
         if "unexpected end" in reason or "truncated" in reason.lower():
             raise ImageError(f"layer {what}: truncated (unexpected end of data)") from None
         raise ImageError(f"layer {what}: unreadable ({reason})") from None
+    if verify == "off":
+        return index
     index.stored_digest = stored.digest()
-    index.diff_id = plain.digest() if stream is not None else index.stored_digest
+    if stream is None:
+        index.diff_id = index.stored_digest
+    elif verify == "full":
+        index.diff_id = plain.digest()
     if expected and expected not in (index.stored_digest, index.diff_id):
         raise ImageError(
             f"layer {what}: content does not match its digest (digest mismatch: manifest says {expected}, content is {index.stored_digest})"
         )
     return index
+
+
+# --------------------------------------------------------------------------- seekable sources
+
+
+class FileRange:
+    """A read-only, seekable window ``[offset, offset + size)`` of an open file.
+
+    Reads are ``os.pread`` calls, so several windows over one descriptor
+    (the layers of one archive) can be read from different threads, and
+    tarfile skips a member's data with a seek instead of reading it.
+    """
+
+    def __init__(self, fd: int, offset: int, size: int) -> None:
+        self.fd = fd
+        self.offset = offset
+        self.size = size
+        self.pos = 0
+
+    @classmethod
+    def of(cls, blob: Any) -> FileRange | None:
+        """``blob`` as a window: itself, or the whole of a regular file; None for a stream."""
+        if isinstance(blob, FileRange):
+            return blob
+        try:
+            fd = blob.fileno()
+            st = os.fstat(fd)
+            pos = blob.tell()
+        except (AttributeError, OSError, ValueError):
+            return None
+        import stat
+
+        if not stat.S_ISREG(st.st_mode) or pos != 0:
+            return None
+        return cls(fd, 0, st.st_size)
+
+    def pread(self, at: int, n: int) -> bytes:
+        n = min(n, self.size - at)
+        if n <= 0:
+            return b""
+        return os.pread(self.fd, n, self.offset + at)
+
+    def read(self, n: int = -1) -> bytes:
+        want = self.size - self.pos if n is None or n < 0 else n
+        data = self.pread(self.pos, want)
+        self.pos += len(data)
+        return data
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if whence == 1:
+            pos += self.pos
+        elif whence == 2:
+            pos += self.size
+        self.pos = max(0, pos)
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def __enter__(self) -> FileRange:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _hash_window(window: FileRange) -> str:
+    """sha256 of a window, read into one reused buffer (bounded memory; hashlib releases the GIL)."""
+    sha = hashlib.sha256()
+    buf = bytearray(_HASH_BATCH)
+    view = memoryview(buf)
+    at = window.offset
+    end = window.offset + window.size
+    while at < end:
+        got = os.preadv(window.fd, [view[: min(len(buf), end - at)]], at)
+        if got <= 0:
+            break  # the file shrank under us: the digest will not match
+        sha.update(view[:got])
+        at += got
+    return "sha256:" + sha.hexdigest()
+
+
+def _walk_window(window: FileRange, what: str, expected: str | None, verify: Verify) -> LayerIndex:
+    """Index an uncompressed layer by its tar headers, seeking past member data.
+
+    The walk reads only the headers and the members a detector consumes; the
+    digest, which must cover every byte, is computed on a hashing worker at
+    the same time, so verification costs CPU on the other core, not wall time.
+    """
+    hashing = _hasher().submit(_hash_window, window) if verify != "off" else None
+
+    def digest() -> str:
+        return hashing.result() if hashing is not None else ""
+
+    index = LayerIndex()
+    try:
+        with _read_errors(what):
+            if window.size == 0:
+                raise ImageError(f"layer {what}: empty blob, not a tar archive")
+            if not _looks_like_tar(window.pread(0, 512)):
+                raise ImageError(f"layer {what}: not a tar archive")
+            if window.size > MAX_LAYER_BYTES:
+                raise ImageError(
+                    f"layer {what}: more than {MAX_LAYER_BYTES // MIB} MiB uncompressed, refusing to read on"
+                )
+            try:
+                tf = tarfile.open(fileobj=window, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
+            except tarfile.ReadError:
+                raise ImageError(f"layer {what}: not a tar archive (tar)") from None
+            _index_members(tf, index)
+            if window.size - tf.offset > TRAILER_CAP:
+                raise ImageError(f"layer {what}: more than {TRAILER_CAP // MIB} MiB after the end of its tar")
+    except ImageError as err:
+        # As for a stream: a digest mismatch is the truer diagnosis of a blob that does not parse.
+        actual = digest()
+        if expected and actual and actual != expected:
+            raise ImageError(
+                f"layer {what}: content does not match its digest (digest mismatch: manifest says {expected}, content is {actual})"
+            ) from None
+        raise err from None
+    index.stored_digest = index.diff_id = digest()
+    if expected and index.stored_digest and expected != index.stored_digest:
+        raise ImageError(
+            f"layer {what}: content does not match its digest (digest mismatch: manifest says {expected}, content is {index.stored_digest})"
+        )
+    return index
+
+
+class _read_errors:
+    """Map what the standard library raises on malformed tar data to one-line ImageErrors."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> Literal[False]:
+        if exc is None or isinstance(exc, ImageError) or not isinstance(exc, bad_data()):
+            return False
+        if isinstance(exc, EOFError):
+            raise ImageError(f"layer {self.what}: truncated (unexpected end of data)") from None
+        reason = str(exc).strip() or type(exc).__name__
+        if "unexpected end" in reason or "truncated" in reason.lower():
+            raise ImageError(f"layer {self.what}: truncated (unexpected end of data)") from None
+        raise ImageError(f"layer {self.what}: unreadable ({reason})") from None
+
+
+LAYER_WORKERS = 2
+
+
+def walk_layers(jobs: list[Callable[[], LayerIndex]]) -> list[LayerIndex | ImageError]:
+    """Run layer walks on a bounded pool; results (or each walk's ImageError) in job order.
+
+    Layers are independent until they are merged (whiteouts apply in
+    manifest order, afterwards, in :class:`MergedView`), so two walk at once:
+    inflating and hashing release the GIL, and a registry download of one
+    overlaps the walk of another.  The pool bounds memory to two walks.
+    """
+
+    def run(job: Callable[[], LayerIndex]) -> LayerIndex | ImageError:
+        try:
+            return job()
+        except ImageError as err:
+            return err
+
+    if len(jobs) <= 1 or LAYER_WORKERS <= 1:
+        return [run(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=LAYER_WORKERS, thread_name_prefix="envcheck-layer") as pool:
+        futures = [pool.submit(run, job) for job in jobs]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
+def _index_members(tf: tarfile.TarFile, index: LayerIndex) -> None:
+    while True:
+        member = tf.next()
+        if member is None:
+            return
+        index.members += 1
+        _index_member(tf, member, index)
+        # tarfile keeps every TarInfo it has read (for random access we never
+        # do): a layer of 100k files would hold them all until its end.
+        tf.members.clear()  # type: ignore[attr-defined]  # a documented-by-use attribute typeshed omits
 
 
 def _looks_like_tar(block: bytes) -> bool:
