@@ -765,8 +765,8 @@ def _walk_window(window: FileRange, what: str, expected: str | None, verify: Ver
                 tf = tarfile.open(fileobj=window, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
             except tarfile.ReadError:
                 raise ImageError(f"layer {what}: not a tar archive (tar)") from None
-            _index_members(tf, index)
-            if window.size - tf.offset > TRAILER_CAP:
+            end = _index_headers(tf, window, index)
+            if window.size - end > TRAILER_CAP:
                 raise ImageError(f"layer {what}: more than {TRAILER_CAP // MIB} MiB after the end of its tar")
     except ImageError as err:
         # As for a stream: a digest mismatch is the truer diagnosis of a blob that does not parse.
@@ -846,6 +846,145 @@ def _index_members(tf: tarfile.TarFile, index: LayerIndex) -> None:
         tf.members.clear()  # type: ignore[attr-defined]  # a documented-by-use attribute typeshed omits
 
 
+# ---- tar headers without tarfile's TarInfo: the walk of a layer on disk is
+# mostly header parsing, and tarfile decodes every field of every header.
+# Plain ustar/GNU headers (nearly all of a layer) are read here, checked
+# exactly as tarfile checks them (checksum, every numeric field); PAX and
+# GNU long-name headers, sparse files and anything after a global PAX header
+# are handed to tarfile itself.  tests/image/test_image_seek_walk.py holds
+# the two readings equal, on real layers and on generated hostile ones.
+
+_REGULAR = frozenset({b"0", b"\x00", b"7"})
+_DATALESS = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})  # tarfile skips no data after these
+_DELEGATED = frozenset({b"x", b"g", b"X", b"L", b"K", b"S", b"M", b"N", b"V"})
+_NUMERIC = ((100, 108), (108, 116), (116, 124), (124, 136), (136, 148), (329, 337), (337, 345))
+_PREFETCH = 64 * KIB
+_PLAIN_OCTAL = re.compile(rb" *[0-7]* *(?:\x00[\x00-\xff]*)?")
+
+
+class _Header:
+    """The fields of a plain tar header the walk uses, with TarInfo's predicates."""
+
+    __slots__ = ("linkname", "name", "offset_data", "size", "type")
+
+    def __init__(self, name: str, kind: bytes, size: int, linkname: str, offset_data: int) -> None:
+        self.name = name
+        self.type = kind
+        self.size = size
+        self.linkname = linkname
+        self.offset_data = offset_data
+
+    def isreg(self) -> bool:
+        return self.type in _REGULAR
+
+    def isdir(self) -> bool:
+        return self.type == b"5"
+
+    def issym(self) -> bool:
+        return self.type == b"2"
+
+    def islnk(self) -> bool:
+        return self.type == b"1"
+
+    def open(self, window: Any) -> FileRange:
+        return FileRange(window.fd, window.offset + self.offset_data, self.size)
+
+
+def _nti(field: bytes) -> int:
+    """tarfile.nti: a base-256 or an octal number; ValueError where tarfile raises InvalidHeaderError."""
+    if field[0] in (0o200, 0o377):
+        return int(tarfile.nti(field))  # type: ignore[attr-defined]  # rare: a size past 8 GiB
+    cut = field.find(b"\x00")
+    if cut != -1:
+        field = field[:cut]
+    field.decode("ascii")  # tarfile decodes strictly first
+    return int(field.strip() or b"0", 8)
+
+
+def _nts(field: bytes, encoding: str, errors: str) -> str:
+    cut = field.find(b"\x00")
+    if cut != -1:
+        field = field[:cut]
+    return field.decode(encoding, errors)
+
+
+class _Blocks:
+    """Headers served from 64 KiB reads: a layer's small files sit many to a read."""
+
+    def __init__(self, window: FileRange) -> None:
+        self.window = window
+        self.start = 0
+        self.data = b""
+
+    def block(self, pos: int) -> bytes:
+        if not (self.start <= pos and pos + 512 <= self.start + len(self.data)):
+            self.start = pos
+            self.data = self.window.pread(pos, _PREFETCH)
+        return self.data[pos - self.start : pos - self.start + 512]
+
+
+def _index_headers(tf: tarfile.TarFile, window: FileRange, index: LayerIndex) -> int:
+    """Index every member of the tar in ``window``; return where its archive ended."""
+    tf.firstmember = None  # type: ignore[attr-defined]  # read again below, by the same rules
+    blocks = _Blocks(window)
+    pos = 0
+    size = window.size
+    while True:
+        if pos > size:
+            raise tarfile.ReadError("unexpected end of data")  # as tarfile.next() does
+        buf = blocks.block(pos)
+        member: tarfile.TarInfo | _Header | None
+        kind = buf[156:157]
+        if len(buf) < 512 or kind in _DELEGATED or tf.pax_headers or not buf.strip(b"\x00"):
+            member, pos = _delegate(tf, window, pos)
+            if member is None:
+                return pos
+        else:
+            try:
+                member, pos = _parse_header(buf, kind, pos, tf.encoding or "utf-8", tf.errors or "surrogateescape")
+            except ValueError:
+                return pos  # a bad header past the first ends the archive, as in tarfile
+        index.members += 1
+        _index_member(tf, member, index)
+
+
+def _parse_header(buf: bytes, kind: bytes, pos: int, encoding: str, errors: str) -> tuple[_Header, int]:
+    chksum = _nti(buf[148:156])
+    if chksum != sum(buf) - sum(buf[148:156]) + 256 and chksum not in tarfile.calc_chksums(buf):  # type: ignore[attr-defined]
+        raise ValueError("bad checksum")
+    fields = [buf[a:b] for a, b in _NUMERIC]
+    if all(_PLAIN_OCTAL.fullmatch(f) for f in fields):
+        # The common form ("0000644\x00"): valid for tarfile too; only the size is needed.
+        size_field = fields[3]
+        member_size = int(size_field.partition(b"\x00")[0].strip() or b"0", 8)
+    else:
+        member_size = [_nti(f) for f in fields][3]
+    name = _nts(buf[0:100], encoding, errors)
+    linkname = _nts(buf[157:257], encoding, errors)
+    prefix = _nts(buf[345:500], encoding, errors)
+    if kind == b"\x00" and name.endswith("/"):
+        kind = b"5"
+    if kind == b"5":
+        name = name.rstrip("/")
+    if prefix:
+        name = prefix + "/" + name
+        if kind == b"5":
+            name = name.rstrip("/")
+    data = pos + 512
+    end = data
+    if kind in _REGULAR or kind not in _DATALESS:
+        end += -(-member_size // 512) * 512
+    return _Header(name, kind, member_size, linkname, data), end
+
+
+def _delegate(tf: tarfile.TarFile, window: FileRange, pos: int) -> tuple[tarfile.TarInfo | None, int]:
+    """Let tarfile read the member at ``pos`` (PAX, GNU long names, sparse, end of archive)."""
+    tf.offset = pos
+    window.seek(pos)
+    member = tf.next()
+    return member, tf.offset
+
+
 def _looks_like_tar(block: bytes) -> bool:
     if len(block) < 512:
         return bool(block) and set(block) == {0}
@@ -862,7 +1001,7 @@ def _looks_like_tar(block: bytes) -> bool:
     return stored == computed
 
 
-def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerIndex) -> None:
+def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo | _Header, index: LayerIndex) -> None:
     path = normalise(member.name)
     if not path:
         return
@@ -894,7 +1033,7 @@ def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerInde
         if presence_only(path):
             index.entries[path] = Entry("file")
         return
-    fh = tf.extractfile(member)
+    fh = member.open(tf.fileobj) if isinstance(member, _Header) else tf.extractfile(member)
     if fh is None:
         index.entries[path] = Entry("file")
         return
@@ -906,7 +1045,7 @@ def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo, index: LayerInde
     index.entries[path] = Entry("file", None, (kind, fact))
 
 
-def _chunks(fh: IO[bytes], cap: int) -> Iterator[bytes]:
+def _chunks(fh: IO[bytes] | FileRange, cap: int) -> Iterator[bytes]:
     read = 0
     while read < cap:
         chunk = fh.read(min(4 * MIB, cap - read))
