@@ -256,3 +256,25 @@ def test_cfg_minimal_image_with_an_empty_layer(tmp_path: Path) -> None:
     path = tmp_path / "e.tar"
     path.write_bytes(docker_archive([empty], dict(CFG_MINIMAL, rootfs={"type": "layers", "diff_ids": [sha(empty)]})))
     assert scan_image(f"docker-archive:{path}").image["layers"] == 1
+
+
+def test_a_registry_stream_that_checks_its_own_digest_is_not_hashed_twice_and_still_refuses_tampering() -> None:
+    from envcheck.distribution import VerifyingStream
+
+    layer = gz(layer_tar(standard_layers()[0]))
+
+    def stream(data: bytes) -> VerifyingStream:
+        return VerifyingStream(iter([data[i : i + 1000] for i in range(0, len(data), 1000)]), sha(layer), None, "L")
+
+    trusted = walk_layer(stream(layer), "L", expected=sha(layer), self_verifying=True)
+    assert trusted == walk_layer(io.BytesIO(layer), "L", expected=sha(layer))
+    tampered = layer[:-12] + bytes(4) + layer[-8:]  # the gzip CRC: inflates, but is not the promised blob
+    with pytest.raises(ImageError, match="digest"):
+        walk_layer(stream(tampered), "L", expected=sha(layer), self_verifying=True)
+
+
+def test_verification_off_never_reports_a_digest_it_did_not_compute() -> None:
+    damaged = layer_tar(standard_layers()[0])[:-2000] + b"\xff" * 600
+    streamed, sought = _both_ways(damaged, expected=sha(b"x"), verify="off")
+    assert sought == streamed
+    assert not (isinstance(sought, tuple) and "digest" in sought[1])

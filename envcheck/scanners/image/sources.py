@@ -242,7 +242,9 @@ def load_from_store(store: BlobStore, platform: str | None, verify: Verify = "fu
         def walk() -> LayerIndex:
             report(f"{what}: layer {number}/{len(layer_digests)} ({digest[7:19]})")
             with store.open_blob(digest) as fh:
-                return walk_layer(fh, digest, expected=digest, verify=verify)
+                return walk_layer(
+                    fh, digest, expected=digest, verify=verify, self_verifying=getattr(store, "verifies_blobs", False)
+                )
 
         return walk
 

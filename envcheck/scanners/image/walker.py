@@ -562,14 +562,23 @@ def bad_data() -> tuple[type[BaseException], ...]:
     return _BAD_DATA + tuple(extra)
 
 
-def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None, verify: Verify = "full") -> LayerIndex:
+def walk_layer(
+    blob: IO[bytes] | Any,
+    what: str,
+    *,
+    expected: str | None = None,
+    verify: Verify = "full",
+    self_verifying: bool = False,
+) -> LayerIndex:
     """Index one layer blob.
 
     ``what`` names the layer in errors (its digest or archive member);
     ``expected`` is the digest the manifest promises for the stored bytes.
     A :class:`FileRange` or a regular file is read with seeks (an
     uncompressed layer's member data is skipped, not read); anything else is
-    read as a stream.
+    read as a stream.  ``self_verifying``: the stream itself raises an
+    ImageError at its end unless its bytes hash to ``expected`` (a registry
+    download does), so hashing them again here would be wasted work.
     """
     window = FileRange.of(blob)
     if window is not None and not _compressed(window.pread(0, 6)):
@@ -577,9 +586,10 @@ def walk_layer(blob: IO[bytes] | Any, what: str, *, expected: str | None = None,
     if window is not None:
         window.seek(0)
         blob = window
-    stored = _Counting(blob, what=what, hashed=verify != "off")
+    trusted = self_verifying and expected is not None
+    stored = _Counting(blob, what=what, hashed=verify != "off" and not trusted)
     try:
-        return _walk_layer(stored, what, expected, verify)
+        return _walk_layer(stored, what, expected, verify, trusted=trusted)
     except ImageError as err:
         # A blob that does not parse may have been corrupted or tampered with;
         # when the manifest names its digest, that is the truer diagnosis (and
@@ -598,6 +608,8 @@ def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageEr
         return err if "digest" in str(err) else None  # a registry stream checks its digest at the end
     except bad_data():  # OSError among them: the blob could not be read to its end
         return None
+    if not stored.hashed:
+        return None  # --verify-layers off, or a stream that checked its own digest above
     actual = stored.digest()
     if actual == expected:
         return None
@@ -606,7 +618,9 @@ def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageEr
     )
 
 
-def _walk_layer(stored: _Counting, what: str, expected: str | None, verify: Verify) -> LayerIndex:
+def _walk_layer(
+    stored: _Counting, what: str, expected: str | None, verify: Verify, *, trusted: bool = False
+) -> LayerIndex:
     index = LayerIndex()
     bad = bad_data()
     try:
@@ -640,7 +654,8 @@ def _walk_layer(stored: _Counting, what: str, expected: str | None, verify: Veri
         raise ImageError(f"layer {what}: unreadable ({reason})") from None
     if verify == "off":
         return index
-    index.stored_digest = stored.digest()
+    # A trusted stream was read to its end above without raising: its bytes are ``expected``.
+    index.stored_digest = expected if trusted and expected else stored.digest()
     if stream is None:
         index.diff_id = index.stored_digest
     elif verify == "full":
