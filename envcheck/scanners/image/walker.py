@@ -19,6 +19,7 @@ resolved inside the image root only, with a hop cap, so an absolute link like
 from __future__ import annotations
 
 import bz2
+import contextvars
 import gzip
 import hashlib
 import lzma
@@ -840,7 +841,9 @@ def walk_layers(jobs: list[Callable[[], LayerIndex]]) -> list[LayerIndex | Image
     if len(jobs) <= 1 or LAYER_WORKERS <= 1:
         return [run(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=LAYER_WORKERS, thread_name_prefix="envcheck-layer") as pool:
-        futures = [pool.submit(run, job) for job in jobs]
+        # Each walk runs in a copy of the caller's context, so its progress
+        # reports (a ContextVar) reach the caller's status line.
+        futures = [pool.submit(contextvars.copy_context().run, run, job) for job in jobs]
         try:
             return [f.result() for f in futures]
         except BaseException:
