@@ -11,6 +11,16 @@ layer's size — so layers can be indexed in whatever order a transport
 delivers them and merged in manifest order afterwards (OCI image spec,
 "Applying changesets": whiteouts ``.wh.NAME`` and opaque ``.wh..wh..opq``).
 
+Which members are read is decided in one place, by name alone:
+:func:`classify` gives a member a *kind* (or None: skipped, its data never
+read on a seekable source), ``_CAPS`` bounds how much of a kind is read and
+:func:`reduce_fact` (or :func:`scan_binary` for ``_SCANNED`` kinds) turns
+those bytes into the kept fact; :func:`presence_only` keeps a name without
+content.  A new detector adds its kind there and nothing else changes: on a
+seekable source (an archive or layout on disk, issue 15) the member is a
+:class:`FileRange`, so a reader may also seek within it (an ELF file's
+dynamic section), and on a stream it reads a bounded prefix.
+
 :class:`MergedView` is the union file system the detectors query; symlinks are
 resolved inside the image root only, with a hop cap, so an absolute link like
 ``/etc/passwd`` means the image's file, never the host's.
