@@ -32,10 +32,11 @@ class Figure:
     seconds: float  # median wall time
     rss_mib: float  # largest peak RSS of the child over the runs
     runs: int
+    cpu: float = 0.0  # median user + system CPU seconds: less swayed by a loaded machine than wall time
 
 
-def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, from wait4) of one child run; exits on failure."""
+def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (KiB) and CPU seconds (wait4 rusage) of one child run; exits on failure."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
@@ -45,19 +46,24 @@ def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[f
     if os.waitstatus_to_exitcode(status) != 0:
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
-    return wall, int(usage.ru_maxrss)
+    return wall, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
 
 
 def paired(commands: Mapping[str, tuple[Sequence[str], Mapping[str, str] | None]], runs: int) -> dict[str, Figure]:
     """Run every command once to warm up, then ``runs`` interleaved rounds; medians per command."""
     for cmd, env in commands.values():
         measure(cmd, env)
-    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+    samples: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, (cmd, env) in commands.items():
             samples[name].append(measure(cmd, env))
     return {
-        name: Figure(statistics.median(s[0] for s in got), max(s[1] for s in got) / 1024, runs)
+        name: Figure(
+            statistics.median(s[0] for s in got),
+            max(s[1] for s in got) / 1024,
+            runs,
+            statistics.median(s[2] for s in got),
+        )
         for name, got in samples.items()
     }
 

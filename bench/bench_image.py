@@ -151,7 +151,7 @@ def main(argv: list[str]) -> int:
         floor = figs["floor: cat"].seconds + figs["floor: sha256"].seconds
         print(f"{name}: {archive.name} ({archive.stat().st_size / 1e6:.0f} MB)")
         for label, fig in figs.items():
-            print(f"  {label:<28} {fig.seconds:7.2f} s  {fig.rss_mib:7.0f} MiB")
+            print(f"  {label:<28} {fig.seconds:7.2f} s  {fig.cpu:7.2f} s CPU  {fig.rss_mib:7.0f} MiB")
         print(f"  {'floor (cat + sha256)':<28} {floor:7.2f} s")
         print(f"  syft / envcheck     {figs['syft'].seconds / ours:6.1f}x   (issue 15 asks >= 10x)")
         print(f"  envcheck / floor    {ours / floor:6.2f}x   (issue 15 asks <= 2x)")

@@ -119,9 +119,9 @@ def main() -> int:
         f"\nimage {image.tag}: {len(layers)} gzip layers, {stored / 1e6:.0f} MB stored; "
         f"median of {args.runs} interleaved runs after one warm-up"
     )
-    print(f"{'command':38} {'seconds':>8} {'peak RSS MiB':>13}")
+    print(f"{'command':38} {'seconds':>8} {'CPU s':>8} {'peak RSS MiB':>13}")
     for name, fig in figs.items():
-        print(f"{name:38} {fig.seconds:8.2f} {fig.rss_mib:13.1f}")
+        print(f"{name:38} {fig.seconds:8.2f} {fig.cpu:8.2f} {fig.rss_mib:13.1f}")
     for label, got in (
         ("all layers", inflate),
         (f"largest layer ({largest.stat().st_size / 1e6:.0f} MB)", inflate_largest),
