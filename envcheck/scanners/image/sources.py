@@ -39,6 +39,7 @@ from .walker import (
     _CAPS,
     _SCANNED,
     CAP_SCAN,
+    LAYER_WORKERS,
     MIB,
     Entry,
     FileRange,
@@ -614,7 +615,8 @@ def load_archive_seekable(window: FileRange, what: str, platform: str | None, ve
 
         return walk
 
-    results = walk_layers([job(n, *b) for n, b in enumerate(blobs, 1)])
+    inflating = any(_compressed(blob.pread(0, 6)) for _, blob, _ in blobs)
+    results = walk_layers([job(n, *b) for n, b in enumerate(blobs, 1)], workers=LAYER_WORKERS if inflating else 1)
     for (name, _, _), result in zip(blobs, results):
         if isinstance(result, ImageError):
             # Only an error if the manifest uses this blob (an archive may carry extras).

@@ -833,13 +833,15 @@ class _read_errors:
 LAYER_WORKERS = 2
 
 
-def walk_layers(jobs: list[Callable[[], LayerIndex]]) -> list[LayerIndex | ImageError]:
+def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int = LAYER_WORKERS) -> list[LayerIndex | ImageError]:
     """Run layer walks on a bounded pool; results (or each walk's ImageError) in job order.
 
     Layers are independent until they are merged (whiteouts apply in
     manifest order, afterwards, in :class:`MergedView`), so two walk at once:
     inflating and hashing release the GIL, and a registry download of one
     overlaps the walk of another.  The pool bounds memory to two walks.
+    Uncompressed layers on disk are better walked one at a time: parsing
+    their headers holds the GIL, and their hashing already has the other core.
     """
 
     def run(job: Callable[[], LayerIndex]) -> LayerIndex | ImageError:
@@ -848,9 +850,9 @@ def walk_layers(jobs: list[Callable[[], LayerIndex]]) -> list[LayerIndex | Image
         except ImageError as err:
             return err
 
-    if len(jobs) <= 1 or LAYER_WORKERS <= 1:
+    if len(jobs) <= 1 or workers <= 1:
         return [run(job) for job in jobs]
-    with ThreadPoolExecutor(max_workers=LAYER_WORKERS, thread_name_prefix="envcheck-layer") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envcheck-layer") as pool:
         # Each walk runs in a copy of the caller's context, so its progress
         # reports (a ContextVar) reach the caller's status line.
         futures = [pool.submit(contextvars.copy_context().run, run, job) for job in jobs]
@@ -980,13 +982,20 @@ def _parse_header(buf: bytes, kind: bytes, pos: int, encoding: str, errors: str)
     chksum = _nti(buf[148:156])
     if chksum != sum(buf) - sum(buf[148:156]) + 256 and chksum not in tarfile.calc_chksums(buf):  # type: ignore[attr-defined]
         raise ValueError("bad checksum")
-    fields = [buf[a:b] for a, b in _NUMERIC]
-    if all(_PLAIN_OCTAL.fullmatch(f) for f in fields):
+    plain = _PLAIN_OCTAL.fullmatch
+    if (
+        plain(buf, 100, 108)
+        and plain(buf, 108, 116)
+        and plain(buf, 116, 124)
+        and plain(buf, 124, 136)
+        and plain(buf, 136, 148)
+        and plain(buf, 329, 337)
+        and plain(buf, 337, 345)
+    ):
         # The common form ("0000644\x00"): valid for tarfile too; only the size is needed.
-        size_field = fields[3]
-        member_size = int(size_field.partition(b"\x00")[0].strip() or b"0", 8)
+        member_size = int(buf[124:136].partition(b"\x00")[0].strip() or b"0", 8)
     else:
-        member_size = [_nti(f) for f in fields][3]
+        member_size = [_nti(buf[a:b]) for a, b in _NUMERIC][3]
     name = _nts(buf[0:100], encoding, errors)
     linkname = _nts(buf[157:257], encoding, errors)
     prefix = _nts(buf[345:500], encoding, errors)
