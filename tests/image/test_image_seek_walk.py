@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
 import tarfile
 import tempfile
@@ -278,3 +279,36 @@ def test_verification_off_never_reports_a_digest_it_did_not_compute() -> None:
     streamed, sought = _both_ways(damaged, expected=sha(b"x"), verify="off")
     assert sought == streamed
     assert not (isinstance(sought, tuple) and "digest" in sought[1])
+
+
+def _load_both(data: bytes) -> tuple[Any, Any]:
+    """The archive loaded front to back (ENVCHECK_IMAGE_WALK=stream) and by its headers."""
+
+    def load(path: Path, stream: bool) -> Any:
+        old = os.environ.pop("ENVCHECK_IMAGE_WALK", None)
+        if stream:
+            os.environ["ENVCHECK_IMAGE_WALK"] = "stream"
+        try:
+            return load_archive_file(str(path), None)
+        except ImageError as err:
+            return ("error", str(err))
+        finally:
+            os.environ.pop("ENVCHECK_IMAGE_WALK", None)
+            if old is not None:
+                os.environ["ENVCHECK_IMAGE_WALK"] = old
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.tar"
+        path.write_bytes(data)
+        return load(path, True), load(path, False)
+
+
+@given(patch=st.binary(min_size=1, max_size=32), where=st.floats(0, 1), cut=st.booleans(), oci=st.booleans())
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_damaged_archive_loads_or_fails_the_same_both_ways(patch: bytes, where: float, cut: bool, oci: bool) -> None:
+    layers = [layer_tar(layer) for layer in standard_layers()]
+    data = docker_archive(layers, standard_config(layers), oci_in_tar=oci)
+    at = int(where * len(data))
+    damaged = data[:at] if cut else data[:at] + patch + data[at + len(patch) :]
+    streamed, sought = _load_both(damaged)
+    assert sought == streamed
