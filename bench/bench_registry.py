@@ -113,8 +113,9 @@ def main() -> int:
             inflate = _floor.median_inflate(layers, args.runs)
             largest = max(layers, key=lambda p: p.stat().st_size)
             inflate_largest = _floor.median_inflate([largest], args.runs)
+            stored = sum(p.stat().st_size for p in layers)
+            largest_mb = largest.stat().st_size / 1e6
     print(f"after: {_floor.load()}")
-    stored = sum(p.stat().st_size for p in layers)
     print(
         f"\nimage {image.tag}: {len(layers)} gzip layers, {stored / 1e6:.0f} MB stored; "
         f"median of {args.runs} interleaved runs after one warm-up"
@@ -124,7 +125,7 @@ def main() -> int:
         print(f"{name:38} {fig.seconds:8.2f} {fig.cpu:8.2f} {fig.rss_mib:13.1f}")
     for label, got in (
         ("all layers", inflate),
-        (f"largest layer ({largest.stat().st_size / 1e6:.0f} MB)", inflate_largest),
+        (f"largest layer ({largest_mb:.0f} MB)", inflate_largest),
     ):
         print(f"{'floor: inflate-only, ' + label:38} " + ", ".join(f"{m} {s:.2f} s" for m, s in got.items()))
     for where, syft_name in (("registry:", "syft registry:"), ("oci:", "syft oci-dir:")):
