@@ -51,6 +51,7 @@ from .walker import (
     _decompressor,
     bad_data,
     classify,
+    prehash,
     presence_only,
     reduce_fact,
     scan_binary,
@@ -616,6 +617,9 @@ def load_archive_seekable(window: FileRange, what: str, platform: str | None, ve
         return walk
 
     inflating = any(_compressed(blob.pread(0, 6)) for _, blob, _ in blobs)
+    if verify != "off" and not inflating:
+        for _, blob, _ in blobs:
+            prehash(blob)
     results = walk_layers([job(n, *b) for n, b in enumerate(blobs, 1)], workers=LAYER_WORKERS if inflating else 1)
     for (name, _, _), result in zip(blobs, results):
         if isinstance(result, ImageError):

@@ -694,6 +694,7 @@ class FileRange:
         self.offset = offset
         self.size = size
         self.pos = 0
+        self.hashing: Future[str] | None = None  # the window's sha256, when started early (prehash)
 
     @classmethod
     def of(cls, blob: Any) -> FileRange | None:
@@ -748,6 +749,18 @@ class FileRange:
         return None
 
 
+def prehash(window: FileRange) -> Future[str]:
+    """Start hashing ``window`` now, on the hashing pool; its walk picks the digest up later.
+
+    An archive starts every layer's hash before walking the first, so both
+    hashing workers stay busy while the walk parses: the hashes of later
+    layers overlap the parsing of earlier ones.
+    """
+    if window.hashing is None:
+        window.hashing = _hasher().submit(_hash_window, window)
+    return window.hashing
+
+
 def _hash_window(window: FileRange) -> str:
     """sha256 of a window, read into one reused buffer (bounded memory; hashlib releases the GIL)."""
     sha = hashlib.sha256()
@@ -771,7 +784,7 @@ def _walk_window(window: FileRange, what: str, expected: str | None, verify: Ver
     digest, which must cover every byte, is computed on a hashing worker at
     the same time, so verification costs CPU on the other core, not wall time.
     """
-    hashing = _hasher().submit(_hash_window, window) if verify != "off" else None
+    hashing = (window.hashing or prehash(window)) if verify != "off" else None
 
     def digest() -> str:
         return hashing.result() if hashing is not None else ""
