@@ -312,3 +312,24 @@ def test_a_damaged_archive_loads_or_fails_the_same_both_ways(patch: bytes, where
     damaged = data[:at] if cut else data[:at] + patch + data[at + len(patch) :]
     streamed, sought = _load_both(damaged)
     assert sought == streamed
+
+
+def test_layers_walked_two_at_a_time_come_back_in_manifest_order_with_their_own_errors() -> None:
+    import threading
+    import time
+
+    seen: set[str] = set()
+
+    def job(n: int) -> Any:
+        def walk() -> LayerIndex:
+            seen.add(threading.current_thread().name)
+            time.sleep(0.02 * (5 - n))  # later jobs finish first
+            if n == 2:
+                raise ImageError("layer 2 is broken")
+            return LayerIndex(members=n)
+
+        return walk
+
+    results = walker.walk_layers([job(n) for n in range(5)])
+    assert [r.members if isinstance(r, LayerIndex) else str(r) for r in results] == [0, 1, "layer 2 is broken", 3, 4]
+    assert len(seen) == 2  # a bounded pool of two

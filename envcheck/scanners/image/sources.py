@@ -39,7 +39,6 @@ from .walker import (
     _CAPS,
     _SCANNED,
     CAP_SCAN,
-    LAYER_WORKERS,
     MIB,
     Entry,
     FileRange,
@@ -620,7 +619,7 @@ def load_archive_seekable(window: FileRange, what: str, platform: str | None, ve
     if verify != "off" and not inflating:
         for _, blob, _ in blobs:
             prehash(blob)
-    results = walk_layers([job(n, *b) for n, b in enumerate(blobs, 1)], workers=LAYER_WORKERS if inflating else 1)
+    results = walk_layers([job(n, *b) for n, b in enumerate(blobs, 1)], workers=None if inflating else 1)
     for (name, _, _), result in zip(blobs, results):
         if isinstance(result, ImageError):
             # Only an error if the manifest uses this blob (an archive may carry extras).

@@ -846,7 +846,7 @@ class _read_errors:
 LAYER_WORKERS = 2
 
 
-def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int = LAYER_WORKERS) -> list[LayerIndex | ImageError]:
+def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int | None = None) -> list[LayerIndex | ImageError]:
     """Run layer walks on a bounded pool; results (or each walk's ImageError) in job order.
 
     Layers are independent until they are merged (whiteouts apply in
@@ -863,6 +863,7 @@ def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int = LAYER_WO
         except ImageError as err:
             return err
 
+    workers = LAYER_WORKERS if workers is None else workers
     if len(jobs) <= 1 or workers <= 1:
         return [run(job) for job in jobs]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envcheck-layer") as pool:
