@@ -23,7 +23,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, Protocol
 
 ELF_MAGIC = b"\x7fELF"
 # The most bytes one object may cost: headers, PT_DYNAMIC and DT_STRTAB's
@@ -292,6 +292,12 @@ def is_elf(path: str | os.PathLike[str]) -> bool:
         return False
 
 
+class ByteStream(Protocol):
+    """Anything with ``read(n)``: an open file, a tar member, an archive's byte window."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class ForwardReader:
     """``read_at`` over a stream that only moves forwards (a tar member being streamed).
 
@@ -303,7 +309,7 @@ class ForwardReader:
     parse as a truncated file.
     """
 
-    def __init__(self, fh: IO[bytes], cap: int, keep_head: int = 1024 * 1024) -> None:
+    def __init__(self, fh: ByteStream, cap: int, keep_head: int = 1024 * 1024) -> None:
         self._fh = fh
         self._cap = cap
         self._keep_head = keep_head

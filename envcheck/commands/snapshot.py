@@ -61,6 +61,13 @@ def register(sub: Any) -> None:
     image.add_argument(
         "--insecure-registry", action="append", default=[], metavar="HOST", help="allow plain HTTP for this registry"
     )
+    image.add_argument(
+        "--verify-layers",
+        choices=("full", "blobs", "off"),
+        default="full",
+        help="layer digests to check: full (default: stored and inflated, config diff_ids), "
+        "blobs (stored only), off (local images only); see SECURITY.md",
+    )
     image.add_argument("--config", metavar="PATH", help="config file (for env-allow)")
     _output(image)
     image.set_defaults(func=run_image)
@@ -145,5 +152,6 @@ def run_image(args: argparse.Namespace) -> int:
             probe=args.probe,
             env_allow=_env_allow(Path("."), args.config),
             insecure_registries=tuple(args.insecure_registry),
+            verify=args.verify_layers,
         )
     return _emit(args, snap)

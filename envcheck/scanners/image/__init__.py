@@ -20,30 +20,41 @@ from .detectors import _apk_versions, _dpkg_versions, detect
 from .native import detect_native
 from .refs import ImageRef, parse_ref
 from .sources import LoadedImage, OciDirStore, index_rootfs, load_archive_file, load_from_store
-from .walker import MergedView
+from .walker import VERIFY_LEVELS, MergedView, Verify
 
 __all__ = ["ImageRef", "load_image", "parse_ref", "scan_image"]
 
 
-def load_image(ref: ImageRef, *, platform: str | None = None, insecure_registries: tuple[str, ...] = ()) -> LoadedImage:
-    """Read config and layer indexes for ``ref`` from its transport."""
+def load_image(
+    ref: ImageRef, *, platform: str | None = None, insecure_registries: tuple[str, ...] = (), verify: Verify = "full"
+) -> LoadedImage:
+    """Read config and layer indexes for ``ref`` from its transport.
+
+    ``verify`` says which layer digests are checked (SECURITY.md, "Image
+    verification"); a registry pull refuses ``off``: the network is exactly
+    where a digest check earns its keep.
+    """
+    if verify not in VERIFY_LEVELS:
+        raise ImageError(f"--verify-layers {verify!r}: expected one of {', '.join(VERIFY_LEVELS)}")
+    if ref.transport == "registry" and verify == "off":
+        raise ImageError("--verify-layers off is for local images; a registry pull always checks its layers' digests")
     if ref.transport in ("docker-archive", "oci-archive"):
-        return load_archive_file(ref.target, platform)
+        return load_archive_file(ref.target, platform, verify)
     if ref.transport == "oci":
-        return load_from_store(OciDirStore(ref.target), platform)
+        return load_from_store(OciDirStore(ref.target), platform, verify)
     if ref.transport == "dir":
         layer = index_rootfs(ref.target)
         return LoadedImage(ref.target, {}, None, (layer,), has_config=False)
     if ref.transport == "docker":
         from .sources import load_engine_image
 
-        return load_engine_image(ref.target, platform)
+        return load_engine_image(ref.target, platform, verify)
     if ref.transport == "registry":
         from .registry import RegistryStore
 
         store = RegistryStore(ref.target, insecure_registries=insecure_registries)
         try:
-            return load_from_store(store, platform)
+            return load_from_store(store, platform, verify)
         finally:
             store.close()
     raise ImageError(f"unknown transport {ref.transport!r}")
@@ -56,6 +67,7 @@ def scan_image(
     probe: bool = False,
     env_allow: Iterable[str] = (),
     insecure_registries: tuple[str, ...] = (),
+    verify: Verify = "full",
 ) -> Snapshot:
     """Capture an image as a :class:`~envcheck.snapshot.Snapshot` (source.kind ``image``)."""
     if ref.strip().startswith("container:"):
@@ -65,7 +77,7 @@ def scan_image(
         return scan_container(ref, platform=platform, probe=probe, env_allow=env_allow)
     parsed = parse_ref(ref)
     try:
-        loaded = load_image(parsed, platform=platform, insecure_registries=insecure_registries)
+        loaded = load_image(parsed, platform=platform, insecure_registries=insecure_registries, verify=verify)
         view = MergedView(loaded.layers)
     except RecursionError:
         raise ImageError("image structure nested too deeply", path=ref) from None

@@ -23,9 +23,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from envcheck.elf import ElfDynamic, ForwardReader, read_dynamic
+from envcheck.elf import ByteStream, ElfDynamic, ForwardReader, read_dynamic
 from envcheck.native import (
     RUNTIME_MODULES,
     VENDOR_DIRS,
@@ -95,7 +95,7 @@ def presence_only(path: str, parent: str, base: str) -> bool:
     return bool(VENDOR_DIRS.search(parent)) and (_in_site(path) or "node_modules/" in path)
 
 
-def read_fact(kind: str, fh: IO[bytes], size: int) -> Any:
+def read_fact(kind: str, fh: ByteStream, size: int) -> Any:
     """A member's content → the small fact kept for it."""
     if kind == "elf":
         return read_dynamic(ForwardReader(fh, CAP_ELF_STREAM), size)

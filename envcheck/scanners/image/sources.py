@@ -37,19 +37,24 @@ from envcheck.progress import report
 
 from . import native
 from .walker import (
-    _BAD_DATA,
     _CAPS,
     _SCANNED,
     MIB,
     Entry,
+    FileRange,
     LayerIndex,
+    Verify,
+    _compressed,
     _Counting,
     _decompressor,
+    bad_data,
     classify,
+    prehash,
     presence_only,
     reduce_fact,
     scan_elf,
     walk_layer,
+    walk_layers,
 )
 
 MAX_JSON = 8 * MIB
@@ -199,6 +204,8 @@ def _check_diff_ids(config: dict[str, Any], layers: list[LayerIndex], names: lis
     if len(diff_ids) != len(layers):
         raise ImageError(f"{what}: config lists {len(diff_ids)} layers but the manifest has {len(layers)}")
     for want, layer, name in zip(diff_ids, layers, names):
+        if not layer.diff_id:
+            continue  # not hashed inflated (--verify-layers blobs/off): the stored digest was the check
         if isinstance(want, str) and want not in (layer.diff_id, layer.stored_digest):
             raise ImageError(f"{what}: layer {name}: content does not match the config's diff_id {want}")
 
@@ -218,7 +225,7 @@ class BlobStore(Protocol):
     def open_blob(self, digest: str) -> IO[bytes]: ...
 
 
-def load_from_store(store: BlobStore, platform: str | None) -> LoadedImage:
+def load_from_store(store: BlobStore, platform: str | None, verify: Verify = "full") -> LoadedImage:
     what = store.what
 
     def fetch(digest: str) -> dict[str, Any]:
@@ -230,11 +237,24 @@ def load_from_store(store: BlobStore, platform: str | None) -> LoadedImage:
     manifest, notes = select_manifest(_json(store.top(), what), fetch, platform, what)
     config_digest, layer_digests = _layer_descriptors(manifest, what)
     config = fetch(config_digest)
+
+    def job(number: int, digest: str) -> Callable[[], LayerIndex]:
+        def walk() -> LayerIndex:
+            report(f"{what}: layer {number}/{len(layer_digests)} ({digest[7:19]})")
+            with store.open_blob(digest) as fh:
+                return walk_layer(
+                    fh, digest, expected=digest, verify=verify, self_verifying=getattr(store, "verifies_blobs", False)
+                )
+
+        return walk
+
+    # Layers are fetched and walked two at a time (a bounded pool: bounded
+    # memory); the first broken one in manifest order is the error.
     layers: list[LayerIndex] = []
-    for number, digest in enumerate(layer_digests, 1):
-        report(f"{what}: layer {number}/{len(layer_digests)} ({digest[7:19]})")
-        with store.open_blob(digest) as fh:
-            layers.append(walk_layer(fh, digest, expected=digest))
+    for result in walk_layers([job(n, d) for n, d in enumerate(layer_digests, 1)]):
+        if isinstance(result, ImageError):
+            raise result
+        layers.append(result)
     _check_diff_ids(config, layers, layer_digests, what)
     return LoadedImage(what, config, config_digest, tuple(layers), notes=tuple(notes))
 
@@ -327,7 +347,9 @@ class ChunkReader:
         return True
 
 
-def load_archive_stream(fileobj: IO[bytes] | Any, what: str, platform: str | None) -> LoadedImage:
+def load_archive_stream(
+    fileobj: IO[bytes] | Any, what: str, platform: str | None, verify: Verify = "full"
+) -> LoadedImage:
     """Read a ``docker save`` / OCI archive tar (plain or gzip) in one pass."""
     parts = _ArchiveParts()
     try:
@@ -335,16 +357,16 @@ def load_archive_stream(fileobj: IO[bytes] | Any, what: str, platform: str | Non
         outer = tarfile.open(fileobj=fileobj, mode=mode)  # noqa: SIM115 - iterated to the end below
     except tarfile.ReadError:
         raise ImageError("not a tar archive (plain or gzip)", path=what) from None
-    except _BAD_DATA as exc:
+    except bad_data() as exc:
         raise ImageError(f"unreadable archive ({exc})", path=what) from None
     try:
         for member in outer:
-            _take_member(outer, member, parts, what)
+            _take_member(outer, member, parts, what, verify)
     except ImageError:
         raise
     except EOFError:
         raise ImageError("archive truncated (unexpected end of data)", path=what) from None
-    except _BAD_DATA as exc:
+    except bad_data() as exc:
         reason = str(exc) or type(exc).__name__
         if "unexpected end" in reason:
             raise ImageError("archive truncated (unexpected end of data)", path=what) from None
@@ -371,7 +393,9 @@ def _bomb_guarded(fileobj: IO[bytes] | Any, what: str) -> tuple[Any, Literal["r:
     return _Counting(raw, what=what, hashed=False), "r:"
 
 
-def _take_member(outer: tarfile.TarFile, member: tarfile.TarInfo, parts: _ArchiveParts, what: str) -> None:
+def _take_member(
+    outer: tarfile.TarFile, member: tarfile.TarInfo, parts: _ArchiveParts, what: str, verify: Verify = "full"
+) -> None:
     name = posixpath.normpath("/" + member.name).lstrip("/")
     if member.issym() or member.islnk():
         base = posixpath.dirname(name) if member.issym() else ""
@@ -394,7 +418,7 @@ def _take_member(outer: tarfile.TarFile, member: tarfile.TarInfo, parts: _Archiv
     m = _BLOB_NAME.match(name)
     try:
         report(f"{os.path.basename(what) or what}: layer {len(parts.layers) + 1} ({member.size / 1e6:.0f} MB)")
-        parts.layers[name] = walk_layer(blob, name, expected=f"sha256:{m.group(1)}" if m else None)
+        parts.layers[name] = walk_layer(blob, name, expected=f"sha256:{m.group(1)}" if m else None, verify=verify)
     except ImageError as exc:
         # Only an error if the manifest uses this blob (an archive may carry extras).
         parts.broken[name] = ImageError(str(exc), path=what)
@@ -441,7 +465,7 @@ def _resolve_archive(parts: _ArchiveParts, what: str, platform: str | None) -> L
         index = parts.layers.get(real)
         if index is None:
             raise ImageError(f"layer {name}: missing from the archive", path=what)
-        if expected and expected not in (index.stored_digest, index.diff_id):
+        if expected and index.stored_digest and expected not in (index.stored_digest, index.diff_id):
             raise ImageError(f"layer {name}: digest mismatch (manifest says {expected})", path=what)
         return index
 
@@ -526,7 +550,7 @@ def _resolve_oci(
     return LoadedImage(what, config, config_digest, tuple(layers), notes=tuple(notes))
 
 
-def load_archive_file(path: str, platform: str | None) -> LoadedImage:
+def load_archive_file(path: str, platform: str | None, verify: Verify = "full") -> LoadedImage:
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below, after the stream is consumed
     except IsADirectoryError:
@@ -534,7 +558,74 @@ def load_archive_file(path: str, platform: str | None) -> LoadedImage:
     except OSError as exc:
         raise ImageError(f"cannot read: {exc.strerror or exc}", path=path) from None
     with fh:
-        return load_archive_stream(fh, path, platform)
+        window = FileRange.of(fh)
+        if window is None or _compressed(window.pread(0, 6)) or os.environ.get("ENVCHECK_IMAGE_WALK") == "stream":
+            # A pipe, or a gzipped archive: one pass, front to back.
+            return load_archive_stream(fh, path, platform, verify)
+        return load_archive_seekable(window, path, platform, verify)
+
+
+def load_archive_seekable(window: FileRange, what: str, platform: str | None, verify: Verify = "full") -> LoadedImage:
+    """Read an uncompressed image archive on disk by its tar headers.
+
+    The outer tar's members are located with seeks; JSON documents are read,
+    each layer becomes a :class:`FileRange` of the archive and is walked on
+    its own (two at a time), so a layer's skipped member data is never read
+    and its digest is hashed on the other core.  Same result as
+    :func:`load_archive_stream` (a test holds the two to it).
+    """
+    parts = _ArchiveParts()
+    blobs: list[tuple[str, FileRange, int]] = []
+    try:
+        outer = tarfile.open(fileobj=window, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
+    except tarfile.ReadError:
+        raise ImageError("not a tar archive (plain or gzip)", path=what) from None
+    except bad_data() as exc:
+        raise ImageError(f"unreadable archive ({exc})", path=what) from None
+    try:
+        while True:
+            member = outer.next()
+            if member is None:
+                break
+            outer.members.clear()  # TarInfos already read are never asked for again
+            name = posixpath.normpath("/" + member.name).lstrip("/")
+            if member.isreg() and not member.issparse() and name != "oci-layout":
+                blob = FileRange(window.fd, window.offset + member.offset_data, member.size)
+                head = blob.pread(0, 1)
+                if head and head not in (b"{", b"["):
+                    blobs.append((name, blob, member.size))
+                    continue
+            _take_member(outer, member, parts, what, verify)
+    except ImageError:
+        raise
+    except EOFError:
+        raise ImageError("archive truncated (unexpected end of data)", path=what) from None
+    except bad_data() as exc:
+        reason = str(exc) or type(exc).__name__
+        if "unexpected end" in reason:
+            raise ImageError("archive truncated (unexpected end of data)", path=what) from None
+        raise ImageError(f"unreadable archive ({reason})", path=what) from None
+
+    def job(number: int, name: str, blob: FileRange, size: int) -> Callable[[], LayerIndex]:
+        def walk() -> LayerIndex:
+            report(f"{os.path.basename(what) or what}: layer {number} ({size / 1e6:.0f} MB)")
+            m = _BLOB_NAME.match(name)
+            return walk_layer(blob, name, expected=f"sha256:{m.group(1)}" if m else None, verify=verify)
+
+        return walk
+
+    inflating = any(_compressed(blob.pread(0, 6)) for _, blob, _ in blobs)
+    if verify != "off" and not inflating:
+        for _, blob, _ in blobs:
+            prehash(blob)
+    results = walk_layers([job(n, *b) for n, b in enumerate(blobs, 1)], workers=None if inflating else 1)
+    for (name, _, _), result in zip(blobs, results):
+        if isinstance(result, ImageError):
+            # Only an error if the manifest uses this blob (an archive may carry extras).
+            parts.broken[name] = ImageError(str(result), path=what)
+        else:
+            parts.layers[name] = result
+    return _resolve_archive(parts, what, platform)
 
 
 # --------------------------------------------------------------------------- dir:ROOTFS
@@ -621,7 +712,7 @@ def _reason(exc: BaseException) -> str:
     return text[:200] or type(exc).__name__
 
 
-def load_engine_image(name: str, platform: str | None) -> LoadedImage:
+def load_engine_image(name: str, platform: str | None, verify: Verify = "full") -> LoadedImage:
     from docker.errors import DockerException, ImageNotFound
 
     client = engine_client()
@@ -635,7 +726,7 @@ def load_engine_image(name: str, platform: str | None) -> LoadedImage:
     named: Any = name if name in tags else False
     try:
         chunks = image.save(chunk_size=2 * MIB, named=named)
-        loaded = load_archive_stream(ChunkReader(iter(chunks), f"docker:{name}"), f"docker:{name}", platform)
+        loaded = load_archive_stream(ChunkReader(iter(chunks), f"docker:{name}"), f"docker:{name}", platform, verify)
     except DockerException as exc:
         raise EngineError(f"docker:{name}: export failed: {_reason(exc)}") from None
     except EnvcheckError:
