@@ -102,10 +102,23 @@ HEAVY_FOR_LINT = (
     "envcheck.commands.dockerfile",
     "envcheck.commands.rules",
     "envcheck.generate",
+    # the lazy check registry: lint imports only the kinds that run in `static`
+    "envcheck.checks.runtime_version",
+    "envcheck.checks.platform",
+    "envcheck.checks.wheel_availability",
+    "envcheck.checks.package_drift",
+    "envcheck.checks.package_set",
+    "envcheck.checks.requirement_satisfied",
+    "envcheck.checks.runtime_requires",
+    "envcheck.checks.declared_runtime",
+    "envcheck.checks.env_presence",
+    "envcheck.checks.env_value",
+    "envcheck.checks.package_policy",
+    "envcheck.checks.env_policy",
 )
 
 
-def _modules_after(argv: list[str], cwd: Path) -> set[str]:
+def _modules_after(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> set[str]:
     code = (
         "import contextlib, io, json, sys\n"
         "from envcheck.cli import main\n"
@@ -113,15 +126,22 @@ def _modules_after(argv: list[str], cwd: Path) -> set[str]:
         f"    main({argv!r})\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def test_lint_imports_nothing_heavy() -> None:
-    loaded = _modules_after(["lint"], FIXTURES / "clean-pinned")
+def test_lint_imports_nothing_heavy(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env.pop("ENVCHECK_NO_CACHE", None)
+    _modules_after(["lint"], FIXTURES / "clean-pinned", env)  # the first run parses the rule files and caches them
+    loaded = _modules_after(["lint"], FIXTURES / "clean-pinned", env)
     heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY_FOR_LINT))
     assert heavy == []
     assert "envcheck.engine" in loaded  # and it did lint
+    # The cached rules: no TOML parsed for them, and only the static kinds imported.
+    assert "envcheck.checks.unpinned_requirement" in loaded
 
 
 def test_a_cached_host_snapshot_starts_no_interpreter_and_imports_no_packaging(tmp_path: Path) -> None:
