@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +66,36 @@ def write_entry(path: Path, entry: object) -> None:
         os.replace(tmp, path)
     except (OSError, ValueError, TypeError):
         return
+
+
+def parsed_file(path: Path, parse: Callable[[str], Any]) -> Any:
+    """``parse(text of path)``, remembered in the cache ``data`` while the file's stat and envcheck's version hold.
+
+    For envcheck's own knowledge files (``envcheck/data/*.toml``): reading
+    one cached JSON entry spares ``envcheck lint`` importing a TOML parser
+    for a project that has no TOML file (issue 15).  Only a value that JSON
+    gives back unchanged is stored; anything else is parsed every time.
+    """
+    from envcheck import __version__
+
+    home = cache_home(os.environ, "data")
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if home is None or st is None:
+        return parse(path.read_text(encoding="utf-8"))
+    key = {"path": str(path), "stat": [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev], "version": __version__}
+    entry_path = home / f"{fnv64(str(path)):016x}.json"
+    entry = read_entry(entry_path)
+    if isinstance(entry, dict) and entry.get("key") == key and "value" in entry:
+        return entry["value"]
+    value = parse(path.read_text(encoding="utf-8"))
+    if st.st_mtime < time.time() - RACY_SECONDS:
+        try:
+            same = json.loads(json.dumps(value)) == value
+        except (TypeError, ValueError, RecursionError):
+            same = False
+        if same:
+            write_entry(entry_path, {"key": key, "value": value})
+    return value

@@ -41,17 +41,24 @@ class ToolEnv:
 
 
 def _data(name: str) -> dict[str, object]:
+    where = f"envcheck/data/{name}"
     beside = Path(__file__).with_name("data") / name
     if beside.is_file():
         # The usual install: a plain file.  importlib.resources (and the
         # zipfile and tempfile it imports) only for a zipped install — it was
-        # a measurable part of `envcheck lint`'s start-up (issue 15).
-        text = beside.read_text(encoding="utf-8")
+        # a measurable part of `envcheck lint`'s start-up (issue 15).  Parsed
+        # once and kept in envcheck's cache: no TOML parser on lint's path.
+        from envcheck._cache import parsed_file
+
+        parsed = parsed_file(beside, lambda text: loads(text, where))
+        if isinstance(parsed, dict):
+            return parsed
+        text = beside.read_text(encoding="utf-8")  # a cache entry someone else wrote: parse afresh
     else:  # pragma: no cover - envcheck imported from a zip
         from importlib import resources
 
         text = resources.files("envcheck").joinpath("data").joinpath(name).read_text(encoding="utf-8")
-    return loads(text, f"envcheck/data/{name}")
+    return loads(text, where)
 
 
 @lru_cache(maxsize=1)

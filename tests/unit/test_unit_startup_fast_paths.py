@@ -203,3 +203,38 @@ def test_simple_pins_parse_as_packaging_parses_them(text: str) -> None:
     from envcheck.parsers import requirements
 
     assert _outcome(requirements.parse_pep508, text) == _outcome(requirements._parse_with_packaging, text)
+
+
+_glob_alphabet = st.sampled_from([*"ab.*-_/", "Docker", "file", "txt", "?", "[a]"])
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab.-_/x")), max_size=12), st.lists(_glob_alphabet, max_size=6).map("".join)
+)
+@settings(max_examples=1500)
+def test_glob_match_equals_fnmatchcase(name: str, pattern: str) -> None:
+    import fnmatch
+
+    from envcheck.parsers import glob_match
+
+    assert glob_match(name, pattern) == fnmatch.fnmatchcase(name, pattern), (name, pattern)
+
+
+def test_glob_match_on_the_registry_patterns() -> None:
+    import fnmatch
+
+    from envcheck.parsers import BY_PATTERN, glob_match
+
+    names = [
+        "Dockerfile.dev",
+        "api.Dockerfile",
+        "requirements-dev.txt",
+        "dev-requirements.txt",
+        "app.py",
+        "x.dockerignore",
+    ]
+    names += [".env.production.example", "compose.yaml", "docker-compose.override.yml", "requirements.txt.bak", ""]
+    for pattern, _ in BY_PATTERN:
+        assert "?" not in pattern and "[" not in pattern  # the fast path covers every registry pattern
+        for name in names:
+            assert glob_match(name, pattern) == fnmatch.fnmatchcase(name, pattern), (name, pattern)
