@@ -56,11 +56,13 @@ class Rule:
 
 # --------------------------------------------------------------------------- loading
 
-_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{2,}$")  # EC201, ACME001
-_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+# Pattern strings, compiled (and kept by re) the first time a rule file is parsed:
+# a run that takes its rules from the cache compiles none of them (issue 15).
+_ID = r"^[A-Z][A-Z0-9]*[0-9]{2,}$"  # EC201, ACME001
+_NAME = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 _TEXT_KEYS = ("summary", "why", "fix", "example")
 _KNOWN_KEYS = frozenset({"id", "name", "severity", "check", "params", "help_uri", *_TEXT_KEYS})
-_HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
+_HTTP_URL = r"^https?://[^\s/]+\S*$"
 _SEVERITIES = ("error", "warning", "info")
 
 
@@ -129,10 +131,10 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
         return value.strip()
 
     rule_id = text("id", required=True)
-    if not _ID.match(rule_id):
+    if not re.match(_ID, rule_id):
         raise ConfigError(f"id: {rule_id!r} is not a rule id (letters then digits, like EC201 or ACME001)", path=where)
     name = text("name", required=True)
-    if not _NAME.match(name):
+    if not re.match(_NAME, name):
         raise ConfigError(f"name: {name!r} must be kebab-case, like python-package-version-drift", path=where)
     severity = text("severity", required=True)
     if severity not in _SEVERITIES:
@@ -143,7 +145,7 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
         raise ConfigError(f"check: unknown check kind {kind!r} (known: {', '.join(sorted(CHECKS))})", path=where)
     params = _resolve_params(check, data.get("params", {}), where)
     help_url = text("help_uri", required=False) or None
-    if help_url is not None and not _HTTP_URL.match(help_url):
+    if help_url is not None and not re.match(_HTTP_URL, help_url):
         raise ConfigError(f"help_uri: {help_url!r} is not an http(s) URL", path=where)
     return Rule(
         id=rule_id,
