@@ -113,8 +113,10 @@ class InterpreterCache:
         self._env = {k: child_env.get(k) for k in _KEY_ENV}
 
     def _file(self, interpreter: str) -> Path:
-        # One file per interpreter and home; the key inside decides whether it is still valid.
-        name = json.dumps([interpreter, self._env.get("HOME")])
+        # One file per interpreter, home and probe; the key inside decides whether it is still valid.
+        # The probe is in the name so two envcheck installs (pre-commit's and the venv's, say)
+        # asking about one interpreter keep an entry each instead of overwriting each other's.
+        name = json.dumps([interpreter, self._env.get("HOME"), self._probe])
         return self.directory / f"{_fnv(name):016x}.json"
 
     def key(self, interpreter: str) -> dict[str, Any] | None:
