@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import cast
 
-from envcheck.checks import CHECKS, Context, Mode
+from envcheck.checks import CHECKS, MODES, Context, Mode
 from envcheck.errors import ConfigError
 from envcheck.findings import SEVERITY_ORDER, Finding, Severity
 from envcheck.rules import Rule
@@ -336,4 +336,4 @@ def exit_code(findings: Iterable[Finding], fail_on: str) -> int:
 def rules_for_modes(rules: Mapping[str, Rule], modes: Iterable[Mode]) -> dict[str, Rule]:
     """Only the rules whose check runs in one of ``modes`` (``envcheck lint`` wants ``static``)."""
     wanted = set(modes)
-    return {rid: r for rid, r in rules.items() if wanted & set(CHECKS[r.check].modes)}
+    return {rid: r for rid, r in rules.items() if wanted & set(MODES[r.check])}

@@ -27,11 +27,12 @@ from envcheck._toml import loads
 
 SHAPES: Final[frozenset[str]] = frozenset({"fingerprint", "sha256", "url", "version", "path", "text"})
 
-_FINGERPRINTS = re.compile(r"^[0-9A-Fa-f]{40}(?:[\s,]+[0-9A-Fa-f]{40})*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$", re.IGNORECASE)
-_VERSION = re.compile(r"^v?[0-9][0-9A-Za-z.+~-]{0,40}$")
-_PATH = re.compile(r"^[A-Za-z0-9_./:${}-]{1,400}$")
-_TEXT = re.compile(r"^[A-Za-z0-9_.:@ =/,+-]{0,400}$")
+# Pattern strings: re compiles (and keeps) one when a value of that shape is first checked.
+_FINGERPRINTS = r"^[0-9A-Fa-f]{40}(?:[\s,]+[0-9A-Fa-f]{40})*$"
+_SHA256 = r"(?i)^[0-9a-f]{64}$"
+_VERSION = r"^v?[0-9][0-9A-Za-z.+~-]{0,40}$"
+_PATH = r"^[A-Za-z0-9_./:${}-]{1,400}$"
+_TEXT = r"^[A-Za-z0-9_.:@ =/,+-]{0,400}$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +42,24 @@ class ToolEnv:
 
 
 def _data(name: str) -> dict[str, object]:
+    where = f"envcheck/data/{name}"
     beside = Path(__file__).with_name("data") / name
     if beside.is_file():
         # The usual install: a plain file.  importlib.resources (and the
         # zipfile and tempfile it imports) only for a zipped install — it was
-        # a measurable part of `envcheck lint`'s start-up (issue 15).
-        text = beside.read_text(encoding="utf-8")
+        # a measurable part of `envcheck lint`'s start-up (issue 15).  Parsed
+        # once and kept in envcheck's cache: no TOML parser on lint's path.
+        from envcheck._cache import parsed_file
+
+        parsed = parsed_file(beside, lambda text: loads(text, where))
+        if isinstance(parsed, dict):
+            return parsed
+        text = beside.read_text(encoding="utf-8")  # a cache entry someone else wrote: parse afresh
     else:  # pragma: no cover - envcheck imported from a zip
         from importlib import resources
 
         text = resources.files("envcheck").joinpath("data").joinpath(name).read_text(encoding="utf-8")
-    return loads(text, f"envcheck/data/{name}")
+    return loads(text, where)
 
 
 @lru_cache(maxsize=1)
@@ -98,18 +106,18 @@ def has_shape(value: str, shape: str) -> bool:
     """Does ``value`` look the way the official image writes this kind of value?"""
     v = value.strip()
     if shape == "fingerprint":
-        return bool(_FINGERPRINTS.match(v))
+        return bool(re.match(_FINGERPRINTS, v))
     if shape == "sha256":
-        return bool(_SHA256.match(v))
+        return bool(re.match(_SHA256, v))
     if shape == "version":
-        return bool(_VERSION.match(v))
+        return bool(re.match(_VERSION, v))
     if shape == "url":
         from envcheck.secrets import is_public_url
 
         return is_public_url(v)
     if shape == "path":
-        return bool(_PATH.match(v))
-    return bool(_TEXT.match(v))
+        return bool(re.match(_PATH, v))
+    return bool(re.match(_TEXT, v))
 
 
 def is_official_image_value(name: str, value: str) -> bool:
@@ -123,7 +131,7 @@ def is_official_image_name(name: str) -> bool:
 
 
 def is_fingerprint_list(value: str) -> bool:
-    return bool(_FINGERPRINTS.match(value.strip()))
+    return bool(re.match(_FINGERPRINTS, value.strip()))
 
 
 def provided_by_tool(name: str) -> str | None:

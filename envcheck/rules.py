@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,11 +56,13 @@ class Rule:
 
 # --------------------------------------------------------------------------- loading
 
-_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{2,}$")  # EC201, ACME001
-_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+# Pattern strings, compiled (and kept by re) the first time a rule file is parsed:
+# a run that takes its rules from the cache compiles none of them (issue 15).
+_ID = r"^[A-Z][A-Z0-9]*[0-9]{2,}$"  # EC201, ACME001
+_NAME = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 _TEXT_KEYS = ("summary", "why", "fix", "example")
 _KNOWN_KEYS = frozenset({"id", "name", "severity", "check", "params", "help_uri", *_TEXT_KEYS})
-_HTTP_URL = re.compile(r"^https?://[^\s/]+\S*$")
+_HTTP_URL = r"^https?://[^\s/]+\S*$"
 _SEVERITIES = ("error", "warning", "info")
 
 
@@ -128,10 +131,10 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
         return value.strip()
 
     rule_id = text("id", required=True)
-    if not _ID.match(rule_id):
+    if not re.match(_ID, rule_id):
         raise ConfigError(f"id: {rule_id!r} is not a rule id (letters then digits, like EC201 or ACME001)", path=where)
     name = text("name", required=True)
-    if not _NAME.match(name):
+    if not re.match(_NAME, name):
         raise ConfigError(f"name: {name!r} must be kebab-case, like python-package-version-drift", path=where)
     severity = text("severity", required=True)
     if severity not in _SEVERITIES:
@@ -142,7 +145,7 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
         raise ConfigError(f"check: unknown check kind {kind!r} (known: {', '.join(sorted(CHECKS))})", path=where)
     params = _resolve_params(check, data.get("params", {}), where)
     help_url = text("help_uri", required=False) or None
-    if help_url is not None and not _HTTP_URL.match(help_url):
+    if help_url is not None and not re.match(_HTTP_URL, help_url):
         raise ConfigError(f"help_uri: {help_url!r} is not an http(s) URL", path=where)
     return Rule(
         id=rule_id,
@@ -176,11 +179,91 @@ def load_rule_dir(directory: Path, *, builtin: bool = False) -> list[Rule]:
 
 @functools.lru_cache(maxsize=1)
 def builtin_rules() -> tuple[Rule, ...]:
+    """envcheck's own rules: from the cache while their files and the check modules are unchanged.
+
+    Parsing 26 TOML files and importing every check kind to validate their
+    parameters is most of what ``envcheck lint`` spent before looking at a
+    project (issue 15); the result only changes when those files do.
+    """
+    import os
+
+    from envcheck import _cache
     from envcheck.rules_path import builtin_rules_dir
 
-    rules = load_rule_dir(builtin_rules_dir(), builtin=True)
+    directory = builtin_rules_dir()
+    home = _cache.cache_home(os.environ, "rules")
+    key = _builtin_key(directory) if home is not None else None
+    # One entry per rule directory: two checkouts or installs do not take turns overwriting one file.
+    entry_path = home / f"{_cache.fnv64(str(directory)):016x}.json" if home is not None else None
+    if key is not None and entry_path is not None:
+        cached = _rules_from_entry(_cache.read_entry(entry_path), key)
+        if cached is not None:
+            return cached
+    started = time.time()
+    rules = load_rule_dir(directory, builtin=True)
     _check_unique(rules)
+    if key is not None and entry_path is not None and key == _builtin_key(directory):
+        newest = max((sig[0] for sig in key["files"].values()), default=0)
+        if newest / 1e9 <= started - _cache.RACY_SECONDS:
+            entry = {"key": key, "rules": [_rule_entry(r) for r in rules]}
+            if _rules_from_entry(entry, key) == tuple(rules):  # only what survives JSON unchanged is cached
+                _cache.write_entry(entry_path, entry)
     return tuple(rules)
+
+
+_RULE_CACHE_FORMAT = 1
+_RULE_FIELDS = ("id", "name", "severity", "check", "summary", "why", "fix", "example", "path", "help_url")
+
+
+def _builtin_key(directory: Path) -> dict[str, Any] | None:
+    """What decides the built-in rules: envcheck's version, each rule file and each check module (their defaults)."""
+    import os
+
+    from envcheck import __version__
+
+    checks_dir = Path(__file__).resolve().parent / "checks"
+    files: dict[str, list[int]] = {}
+    try:
+        for folder, suffix in ((directory, ".toml"), (checks_dir, ".py")):
+            with os.scandir(folder) as entries:
+                for item in entries:
+                    if item.name.endswith(suffix):
+                        st = item.stat()
+                        files[item.path] = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
+    except OSError:
+        return None
+    return {"format": _RULE_CACHE_FORMAT, "version": __version__, "directory": str(directory), "files": files}
+
+
+def _rule_entry(rule: Rule) -> dict[str, Any]:
+    entry: dict[str, Any] = {name: getattr(rule, name) for name in _RULE_FIELDS}
+    entry["params"] = dict(rule.params)
+    return entry
+
+
+def _rules_from_entry(entry: Any, key: Mapping[str, Any]) -> tuple[Rule, ...] | None:
+    """The rules an entry holds when it was made under ``key`` and is well formed, else None."""
+    if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("rules"), list):
+        return None
+    rules: list[Rule] = []
+    for item in entry["rules"]:
+        if not isinstance(item, dict) or set(item) != {*_RULE_FIELDS, "params"}:
+            return None
+        texts = [item[name] for name in _RULE_FIELDS if name != "help_url"]
+        if not all(isinstance(t, str) for t in texts) or item["severity"] not in _SEVERITIES:
+            return None
+        if not (item["help_url"] is None or isinstance(item["help_url"], str)) or not isinstance(item["params"], dict):
+            return None
+        if item["check"] not in _check_kinds():
+            return None
+        rules.append(Rule(**{**item, "builtin": True}))
+    return tuple(rules)
+
+
+def _check_kinds() -> frozenset[str]:
+    from envcheck.checks import MODES
+
+    return frozenset(MODES)
 
 
 def _check_unique(rules: list[Rule]) -> dict[str, Rule]:

@@ -12,7 +12,6 @@ fragment of :class:`envcheck.snapshot.Declared` whose sources are relative to
 
 from __future__ import annotations
 
-import fnmatch
 import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -111,9 +110,36 @@ def parser_for(relpath: str | PurePosixPath) -> str | None:
     if p.parent.name in _REQUIREMENTS_DIRS and p.suffix == ".txt":
         return "requirements"
     for pattern, module in BY_PATTERN:
-        if fnmatch.fnmatchcase(name, pattern):
+        if glob_match(name, pattern):
             return module or None
     return None
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    """``fnmatch.fnmatchcase(name, pattern)``, without compiling a regex when ``*`` is the only wildcard.
+
+    ``envcheck lint`` asks this of every file name in a project against every
+    pattern above; fnmatch compiled 26 regexes for it on each run (issue 15).
+    A test holds the two equal.
+    """
+    if "?" in pattern or "[" in pattern:
+        import fnmatch
+
+        return fnmatch.fnmatchcase(name, pattern)
+    parts = pattern.split("*")
+    if len(parts) == 1:
+        return name == pattern
+    first, last = parts[0], parts[-1]
+    if len(name) < len(first) + len(last) or not name.startswith(first) or not name.endswith(last):
+        return False
+    # Leftmost placement of each middle piece is enough: a later one only leaves less room for the rest.
+    pos, end = len(first), len(name) - len(last)
+    for piece in parts[1:-1]:
+        found = name.find(piece, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return True
 
 
 def relpath(path: Path, root: Path) -> str:

@@ -34,10 +34,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from envcheck import __version__
+from envcheck import __version__, _cache
+from envcheck._cache import cache_home, fnv64
 
-#: Set (to anything but empty or ``0``) to neither read nor write the cache.
-DISABLE_ENV = "ENVCHECK_NO_CACHE"
+#: Set (to anything but empty or ``0``) to neither read nor write the cache (shared by every envcheck cache).
+DISABLE_ENV = _cache.DISABLE_ENV
+
 #: Interpreters remembered; the least recently written go first.
 MAX_ENTRIES = 64
 _FORMAT = 1
@@ -47,9 +49,7 @@ _MAX_FILE = 1_000_000
 #: PATH is not among them: the interpreter is started by absolute path.
 _KEY_ENV = ("HOME", "LANG", "LC_ALL", "LC_CTYPE")
 _WATCH_NAMES = ("sitecustomize.py", "usercustomize.py")
-#: A file changed this recently may change again within the same timestamp
-#: tick (coarse file systems): do not vouch for it (git's "racy" rule).
-_RACY_SECONDS = 2.0
+_RACY_SECONDS = _cache.RACY_SECONDS
 
 Signature = list[int] | None
 
@@ -64,15 +64,7 @@ def _signature(path: str, *, follow: bool = True) -> Signature:
 
 def cache_dir(environ: Mapping[str, str]) -> Path | None:
     """Where entries live, or None when the cache is off or there is no home to put it in."""
-    if environ.get(DISABLE_ENV, "") not in ("", "0"):
-        return None
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):  # the XDG spec: a relative value is ignored
-        return Path(xdg) / "envcheck" / "interpreters"
-    home = environ.get("HOME", "")
-    if home and os.path.isabs(home):
-        return Path(home) / ".cache" / "envcheck" / "interpreters"
-    return None
+    return cache_home(environ, "interpreters")
 
 
 def probe_identity(probe_file: Path) -> str:
@@ -81,12 +73,7 @@ def probe_identity(probe_file: Path) -> str:
     return f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _fnv(text: str) -> int:
-    """64-bit FNV-1a: a stable name for a file, not a secure hash (hashlib's start-up costs more than a hit)."""
-    value = 0xCBF29CE484222325
-    for byte in text.encode("utf-8", "surrogateescape"):
-        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return value
+_fnv = fnv64
 
 
 # ELF; Mach-O (32/64-bit, both byte orders, universal); PE ("MZ").
@@ -126,8 +113,10 @@ class InterpreterCache:
         self._env = {k: child_env.get(k) for k in _KEY_ENV}
 
     def _file(self, interpreter: str) -> Path:
-        # One file per interpreter and home; the key inside decides whether it is still valid.
-        name = json.dumps([interpreter, self._env.get("HOME")])
+        # One file per interpreter, home and probe; the key inside decides whether it is still valid.
+        # The probe is in the name so two envcheck installs (pre-commit's and the venv's, say)
+        # asking about one interpreter keep an entry each instead of overwriting each other's.
+        name = json.dumps([interpreter, self._env.get("HOME"), self._probe])
         return self.directory / f"{_fnv(name):016x}.json"
 
     def key(self, interpreter: str) -> dict[str, Any] | None:

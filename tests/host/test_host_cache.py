@@ -240,3 +240,17 @@ def test_cache_dir_follows_xdg_and_can_be_turned_off() -> None:
     assert interpreter_cache.cache_dir({"HOME": "/h", "ENVCHECK_NO_CACHE": "1"}) is None
     assert interpreter_cache.cache_dir({"HOME": "/h", "ENVCHECK_NO_CACHE": "0"}) is not None
     assert interpreter_cache.cache_dir({}) is None
+
+
+def test_two_envcheck_installs_keep_an_entry_each(tmp_path: Path) -> None:
+    """pre-commit's envcheck and the venv's ask about one interpreter: neither evicts the other's answer."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    _old(lib)
+    exe = tmp_path / "python"
+    exe.write_bytes(b"\x7fELF")
+    _old(exe)
+    caches = [interpreter_cache.InterpreterCache(tmp_path / "cache", probe, {}) for probe in ("0.1:1:1", "0.2:2:2")]
+    for cache in caches:
+        cache.store(str(exe), key_of(cache, exe), _description(lib), time.time())
+    assert all(cache.load(str(exe)) is not None for cache in caches)

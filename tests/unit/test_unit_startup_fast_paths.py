@@ -102,10 +102,23 @@ HEAVY_FOR_LINT = (
     "envcheck.commands.dockerfile",
     "envcheck.commands.rules",
     "envcheck.generate",
+    # the lazy check registry: lint imports only the kinds that run in `static`
+    "envcheck.checks.runtime_version",
+    "envcheck.checks.platform",
+    "envcheck.checks.wheel_availability",
+    "envcheck.checks.package_drift",
+    "envcheck.checks.package_set",
+    "envcheck.checks.requirement_satisfied",
+    "envcheck.checks.runtime_requires",
+    "envcheck.checks.declared_runtime",
+    "envcheck.checks.env_presence",
+    "envcheck.checks.env_value",
+    "envcheck.checks.package_policy",
+    "envcheck.checks.env_policy",
 )
 
 
-def _modules_after(argv: list[str], cwd: Path) -> set[str]:
+def _modules_after(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> set[str]:
     code = (
         "import contextlib, io, json, sys\n"
         "from envcheck.cli import main\n"
@@ -113,15 +126,22 @@ def _modules_after(argv: list[str], cwd: Path) -> set[str]:
         f"    main({argv!r})\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def test_lint_imports_nothing_heavy() -> None:
-    loaded = _modules_after(["lint"], FIXTURES / "clean-pinned")
+def test_lint_imports_nothing_heavy(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env.pop("ENVCHECK_NO_CACHE", None)
+    _modules_after(["lint"], FIXTURES / "clean-pinned", env)  # the first run parses the rule files and caches them
+    loaded = _modules_after(["lint"], FIXTURES / "clean-pinned", env)
     heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY_FOR_LINT))
     assert heavy == []
     assert "envcheck.engine" in loaded  # and it did lint
+    # The cached rules: no TOML parsed for them, and only the static kinds imported.
+    assert "envcheck.checks.unpinned_requirement" in loaded
 
 
 def test_a_cached_host_snapshot_starts_no_interpreter_and_imports_no_packaging(tmp_path: Path) -> None:
@@ -183,3 +203,38 @@ def test_simple_pins_parse_as_packaging_parses_them(text: str) -> None:
     from envcheck.parsers import requirements
 
     assert _outcome(requirements.parse_pep508, text) == _outcome(requirements._parse_with_packaging, text)
+
+
+_glob_alphabet = st.sampled_from([*"ab.*-_/", "Docker", "file", "txt", "?", "[a]"])
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab.-_/x")), max_size=12), st.lists(_glob_alphabet, max_size=6).map("".join)
+)
+@settings(max_examples=1500)
+def test_glob_match_equals_fnmatchcase(name: str, pattern: str) -> None:
+    import fnmatch
+
+    from envcheck.parsers import glob_match
+
+    assert glob_match(name, pattern) == fnmatch.fnmatchcase(name, pattern), (name, pattern)
+
+
+def test_glob_match_on_the_registry_patterns() -> None:
+    import fnmatch
+
+    from envcheck.parsers import BY_PATTERN, glob_match
+
+    names = [
+        "Dockerfile.dev",
+        "api.Dockerfile",
+        "requirements-dev.txt",
+        "dev-requirements.txt",
+        "app.py",
+        "x.dockerignore",
+    ]
+    names += [".env.production.example", "compose.yaml", "docker-compose.override.yml", "requirements.txt.bak", ""]
+    for pattern, _ in BY_PATTERN:
+        assert "?" not in pattern and "[" not in pattern  # the fast path covers every registry pattern
+        for name in names:
+            assert glob_match(name, pattern) == fnmatch.fnmatchcase(name, pattern), (name, pattern)

@@ -1,0 +1,101 @@
+"""envcheck's own cache directory: where it is, and how an entry is read and written.
+
+Shared by the interpreter cache (:mod:`envcheck.scanners.interpreter_cache`)
+and the parsed built-in rules (:mod:`envcheck.rules`).  One convention for
+both: ``$XDG_CACHE_HOME/envcheck/<name>`` (else ``~/.cache/envcheck/<name>``),
+JSON entries written atomically (a temp file then a rename), a file that cannot
+be read or parsed is a miss and never an error, a cache that cannot be written
+changes nothing, and ``ENVCHECK_NO_CACHE=1`` turns every cache off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+#: Set (to anything but empty or ``0``) to neither read nor write any cache.
+DISABLE_ENV = "ENVCHECK_NO_CACHE"
+#: A file changed this recently may change again within the same timestamp
+#: tick (coarse file systems): an entry never vouches for it (git's "racy" rule).
+RACY_SECONDS = 2.0
+_MAX_FILE = 1_000_000
+
+
+def cache_home(environ: Mapping[str, str], name: str) -> Path | None:
+    """The directory for the cache ``name``, or None when caching is off or there is no home to put it in."""
+    if environ.get(DISABLE_ENV, "") not in ("", "0"):
+        return None
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):  # the XDG spec: a relative value is ignored
+        return Path(xdg) / "envcheck" / name
+    home = environ.get("HOME", "")
+    if home and os.path.isabs(home):
+        return Path(home) / ".cache" / "envcheck" / name
+    return None
+
+
+def fnv64(text: str) -> int:
+    """64-bit FNV-1a: a stable file name for a key, not a secure hash (hashlib's start-up costs more than a hit)."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
+def read_entry(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is missing, too large or not JSON."""
+    try:
+        raw = path.read_bytes()
+        if len(raw) > _MAX_FILE:
+            return None
+        return json.loads(raw)
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def write_entry(path: Path, entry: object) -> None:
+    """Write ``entry`` as JSON atomically; a read-only or full home just means no cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entry), encoding="utf-8", errors="surrogateescape")
+        os.replace(tmp, path)
+    except (OSError, ValueError, TypeError):
+        return
+
+
+def parsed_file(path: Path, parse: Callable[[str], Any]) -> Any:
+    """``parse(text of path)``, remembered in the cache ``data`` while the file's stat and envcheck's version hold.
+
+    For envcheck's own knowledge files (``envcheck/data/*.toml``): reading
+    one cached JSON entry spares ``envcheck lint`` importing a TOML parser
+    for a project that has no TOML file (issue 15).  Only a value that JSON
+    gives back unchanged is stored; anything else is parsed every time.
+    """
+    from envcheck import __version__
+
+    home = cache_home(os.environ, "data")
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if home is None or st is None:
+        return parse(path.read_text(encoding="utf-8"))
+    key = {"path": str(path), "stat": [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev], "version": __version__}
+    entry_path = home / f"{fnv64(str(path)):016x}.json"
+    entry = read_entry(entry_path)
+    if isinstance(entry, dict) and entry.get("key") == key and "value" in entry:
+        return entry["value"]
+    value = parse(path.read_text(encoding="utf-8"))
+    if st.st_mtime < time.time() - RACY_SECONDS:
+        try:
+            same = json.loads(json.dumps(value)) == value
+        except (TypeError, ValueError, RecursionError):
+            same = False
+        if same:
+            write_entry(entry_path, {"key": key, "value": value})
+    return value
