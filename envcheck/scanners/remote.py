@@ -269,6 +269,12 @@ def _assemble(
         distro=parse_os_release(os_release) if system == "linux" and os_release else None,
         libc=(libc or plat.get("libc")) if system == "linux" else None,
     )
+    if isinstance(facts.get("python"), dict) and "python" in runtimes:
+        # The same wheel facts a local host snapshot records (EC214 reads them);
+        # a remote macOS version is not probed, so it gets no macOS tags.
+        from envcheck.platform_tags import from_probe
+
+        runtimes["python"] = from_probe(runtimes["python"], platform, facts["python"])
     root = facts.get("root")
     ref = str(SshTarget(target.host, target.user, target.port, root if isinstance(root, str) else target.path))
     return Snapshot(
