@@ -289,35 +289,19 @@ def _dpkg_owners(paths: Sequence[str], timeout: float) -> dict[str, tuple[str, s
         elif p.startswith("/lib"):
             variants["/usr" + p] = p
     owners: dict[str, str] = {}
-    try:
-        res = subprocess.run(
-            ["dpkg-query", "-S", *sorted(variants)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
+    found = _dpkg_query(["-S", *sorted(variants)], timeout)
+    if found is None:
         return {}
-    for line in res.stdout.splitlines():
+    for line in found.splitlines():
         pkgs, sep, path = line.partition(": ")
         if sep and path in variants and "," not in pkgs and not pkgs.startswith("diversion"):
             owners.setdefault(variants[path], pkgs.split(":", 1)[0].strip())
     if not owners:
         return {}
-    try:
-        res = subprocess.run(
-            ["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\n", *sorted(set(owners.values()))],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
+    listed = _dpkg_query(["-W", "-f", "${Package}\\t${Version}\\n", *sorted(set(owners.values()))], timeout)
+    if listed is None:
         return {}
-    versions = dict(line.split("\t", 1) for line in res.stdout.splitlines() if "\t" in line)
+    versions = dict(line.split("\t", 1) for line in listed.splitlines() if "\t" in line)
     return {p: (pkg, versions[pkg]) for p, pkg in owners.items() if versions.get(pkg)}
 
 
@@ -434,3 +418,19 @@ def _static_version(key: str, path: str) -> LinkedLibrary | None:
         return None
     found = embedded_version(key, data)
     return LinkedLibrary(version=found) if found else None
+
+
+def _dpkg_query(args: list[str], timeout: float) -> str | None:
+    """``dpkg-query ARGS``'s output in the C locale; None when it cannot run (no dpkg, timeout)."""
+    try:
+        res = subprocess.run(
+            ["dpkg-query", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={"PATH": os.environ.get("PATH", os.defpath), "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return res.stdout
