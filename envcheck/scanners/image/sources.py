@@ -29,6 +29,7 @@ import re
 import stat
 import tarfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, Protocol
 
@@ -347,6 +348,26 @@ class ChunkReader:
         return True
 
 
+@contextmanager
+def _reading_archive(what: str) -> Iterator[None]:
+    """Errors met while reading an archive's members, as one-line ImageErrors naming it.
+
+    Both archive readers (one pass, and by headers) say the same thing of the
+    same damage; a test holds them to it.
+    """
+    try:
+        yield
+    except ImageError:
+        raise
+    except EOFError:
+        raise ImageError("archive truncated (unexpected end of data)", path=what) from None
+    except bad_data() as exc:
+        reason = str(exc) or type(exc).__name__
+        if "unexpected end" in reason:
+            raise ImageError("archive truncated (unexpected end of data)", path=what) from None
+        raise ImageError(f"unreadable archive ({reason})", path=what) from None
+
+
 def load_archive_stream(
     fileobj: IO[bytes] | Any, what: str, platform: str | None, verify: Verify = "full"
 ) -> LoadedImage:
@@ -359,18 +380,9 @@ def load_archive_stream(
         raise ImageError("not a tar archive (plain or gzip)", path=what) from None
     except bad_data() as exc:
         raise ImageError(f"unreadable archive ({exc})", path=what) from None
-    try:
+    with _reading_archive(what):
         for member in outer:
             _take_member(outer, member, parts, what, verify)
-    except ImageError:
-        raise
-    except EOFError:
-        raise ImageError("archive truncated (unexpected end of data)", path=what) from None
-    except bad_data() as exc:
-        reason = str(exc) or type(exc).__name__
-        if "unexpected end" in reason:
-            raise ImageError("archive truncated (unexpected end of data)", path=what) from None
-        raise ImageError(f"unreadable archive ({reason})", path=what) from None
     return _resolve_archive(parts, what, platform)
 
 
@@ -582,7 +594,7 @@ def load_archive_seekable(window: FileRange, what: str, platform: str | None, ve
         raise ImageError("not a tar archive (plain or gzip)", path=what) from None
     except bad_data() as exc:
         raise ImageError(f"unreadable archive ({exc})", path=what) from None
-    try:
+    with _reading_archive(what):
         while True:
             member = outer.next()
             if member is None:
@@ -596,15 +608,6 @@ def load_archive_seekable(window: FileRange, what: str, platform: str | None, ve
                     blobs.append((name, blob, member.size))
                     continue
             _take_member(outer, member, parts, what, verify)
-    except ImageError:
-        raise
-    except EOFError:
-        raise ImageError("archive truncated (unexpected end of data)", path=what) from None
-    except bad_data() as exc:
-        reason = str(exc) or type(exc).__name__
-        if "unexpected end" in reason:
-            raise ImageError("archive truncated (unexpected end of data)", path=what) from None
-        raise ImageError(f"unreadable archive ({reason})", path=what) from None
 
     def job(number: int, name: str, blob: FileRange, size: int) -> Callable[[], LayerIndex]:
         def walk() -> LayerIndex:
