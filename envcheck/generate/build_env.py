@@ -109,6 +109,9 @@ def _block(text: str, start: int) -> str:
     return text[start + 1 :]
 
 
+_KEY = re.compile(r"([A-Z_][A-Z0-9_]*)\s*:")  # an env schema key: SCREAMING_CASE, then a colon
+
+
 def _top_keys(body: str) -> list[tuple[str, str]]:
     """(KEY, its expression) of an object literal's top level."""
     out: list[tuple[str, str]] = []
@@ -121,9 +124,9 @@ def _top_keys(body: str) -> list[tuple[str, str]]:
         elif c in "})]":
             depth -= 1
         elif depth == 0:
-            m = re.compile(r"([A-Z_][A-Z0-9_]*)\s*:").match(body, i)
+            m = _KEY.match(body, i)
             if m and (i == 0 or not (body[i - 1].isalnum() or body[i - 1] == "_")):
-                end = i + m.end() - i
+                end = m.end()
                 d = 0
                 j = end
                 while j < len(body):
