@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from envcheck._io import read_text
 from envcheck._toml import loads
 from envcheck.errors import ConfigError
+from envcheck.record import field, record
 
 SEVERITIES = ("error", "warning", "info")
 FAIL_ON = ("error", "warning", "info", "never")
@@ -48,7 +48,7 @@ _KNOWN = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()

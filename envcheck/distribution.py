@@ -24,11 +24,11 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envcheck.errors import ImageError
+from envcheck.record import field, record
 
 if TYPE_CHECKING:
     import requests
@@ -50,7 +50,7 @@ _NAME = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[.
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RegistryRef:
     host: str  # "127.0.0.1:5000"
     name: str  # "team/app"
@@ -109,7 +109,7 @@ def is_loopback(host: str) -> bool:
 # --------------------------------------------------------------------------- credentials
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Credentials:
     username: str | None = None
     password: str | None = field(default=None, repr=False)  # never printed

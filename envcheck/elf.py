@@ -22,8 +22,9 @@ import io
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from envcheck.record import record
 
 ELF_MAGIC = b"\x7fELF"
 # The most bytes one object may cost: headers, PT_DYNAMIC and DT_STRTAB's
@@ -41,7 +42,7 @@ class _BudgetExceeded(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ElfDynamic:
     """The dynamic-linking facts of one ELF object."""
 

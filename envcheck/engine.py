@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import cast
 
 from envcheck.checks import CHECKS, MODES, Context, Mode
 from envcheck.errors import ConfigError
 from envcheck.findings import SEVERITY_ORDER, Finding, Severity
+from envcheck.record import field, record, replace
 from envcheck.rules import Rule
 from envcheck.snapshot import UNKNOWN_ACTIVE, Snapshot, Source
 
@@ -179,7 +179,7 @@ def is_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> boo
     return chosen >= 0 and not (dropped >= 0 and dropped >= chosen)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     """What config and command line decide about which findings are reported and how."""
 

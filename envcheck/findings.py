@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from envcheck.record import record
 
 FINDINGS_SCHEMA = "envcheck.findings/1"
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: Mapping[str, int] = {"error": 0, "warning": 1, "info": 2}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Side:
     """One side of a comparison: which snapshot kind, and what it says (never a secret value)."""
 
@@ -22,7 +23,7 @@ class Side:
         return {"kind": self.kind, "value": self.value}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     path: str
     line: int | None = None
@@ -47,7 +48,7 @@ class Location:
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finding:
     rule: str  # "EC201"
     name: str  # "python-package-version-drift"

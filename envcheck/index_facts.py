@@ -12,9 +12,10 @@ parallel, and attaches the answers.  No pair to check, no request.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from envcheck.record import field, record, replace
 
 if TYPE_CHECKING:
     from envcheck.checks._base import Context
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 _WORKERS = 8  # index pages are small; the wait is round trips, not bandwidth
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexFacts:
     """Project pages by canonical name; ``unchecked`` says why a name has none."""
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
 from envcheck._toml import loads
+from envcheck.record import record
 
 SHAPES: Final[frozenset[str]] = frozenset({"fingerprint", "sha256", "url", "version", "path", "text"})
 
@@ -35,7 +35,7 @@ _PATH = r"^[A-Za-z0-9_./:${}-]{1,400}$"
 _TEXT = r"^[A-Za-z0-9_.:@ =/,+-]{0,400}$"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolEnv:
     names: frozenset[str]
     patterns: tuple[str, ...]

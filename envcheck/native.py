@@ -30,10 +30,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from envcheck.elf import ElfDynamic
+from envcheck.record import field, record
 
 Ecosystem = Literal["python", "node"]
 VersionFrom = Literal["package", "file", "string"]
@@ -56,7 +56,7 @@ VERSION_STRINGS: dict[str, re.Pattern[bytes]] = {
 # --------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Extension:
     file: str
     needed: tuple[str, ...] = ()
@@ -69,7 +69,7 @@ class Extension:
         return d
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NativePackage:
     """One installed distribution with extension modules, at one place."""
 
@@ -89,7 +89,7 @@ class NativePackage:
         return d
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Library:
     """Where a soname resolves and what provides it; absent keys = not found / not known."""
 
@@ -108,7 +108,7 @@ class Library:
         return d
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LinkedLibrary:
     """A library the interpreter itself links (``native.python.openssl``)."""
 
@@ -122,7 +122,7 @@ class LinkedLibrary:
         return d
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Native:
     packages: tuple[NativePackage, ...] = ()
     libraries: Mapping[str, Library] = field(default_factory=dict)
@@ -301,7 +301,7 @@ VENDOR_DIRS = re.compile(r"(?:^|/)[^/]+\.(?:libs|dylibs)(?:/|$)")
 # --------------------------------------------------------------------------- resolution
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileSystem:
     """What resolution may ask of the scanned environment; the scanner provides it.
 
@@ -358,7 +358,7 @@ def library(soname: str, real: str | None, fs: FileSystem) -> Library:
     return Library(path=real, version=fv, version_from="file" if fv else None)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FoundExtension:
     """An extension file a scanner found, with the distribution it belongs to."""
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from envcheck.record import record
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -167,7 +168,7 @@ def cpython_abi(version: str, abiflags: str | None = None) -> str | None:
     return f"cp{major}{minor}{abiflags}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WheelTags:
     """An interpreter's accepted tags, kept as the three lists they are the product of."""
 
@@ -236,7 +237,7 @@ def with_wheel_facts(
     runtime: Runtime, platform: Platform, *, abiflags: str | None = None, os_version: str | None = None
 ) -> Runtime:
     """``runtime`` with its ABI and accepted wheel platforms recorded (scanners call this)."""
-    from dataclasses import replace
+    from envcheck.record import replace
 
     impl = (runtime.implementation or "cpython").lower()
     abi = runtime.abi or (cpython_abi(runtime.version, abiflags) if impl == "cpython" else None)
@@ -266,7 +267,7 @@ def from_probe(
     runtime: Runtime, platform: Platform, doc: Mapping[str, object], *, os_version: str | None = None
 ) -> Runtime:
     """Host scanners: the probe's ``abiflags`` and build platform, then :func:`with_wheel_facts`."""
-    from dataclasses import replace
+    from envcheck.record import replace
 
     flags = doc.get("abiflags")
     built = doc.get("platform")

@@ -19,6 +19,7 @@ the platforms, does pip find something to install?
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -30,7 +31,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 from packaging.version import InvalidVersion, Version
+
+from envcheck.record import record
 
 JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_ACCEPT}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -71,7 +73,7 @@ class IndexAnswerError(Exception):
 # --------------------------------------------------------------------------- configuration
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexConfig:
     """The indexes to ask, in pip's order, and how to trust them."""
 
@@ -172,7 +174,7 @@ def index_config(
 # --------------------------------------------------------------------------- pages
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IndexFile:
     filename: str
     requires_python: str | None = None
@@ -183,13 +185,13 @@ class IndexFile:
     core_metadata: bool = False  # PEP 658/714: ``url + ".metadata"`` holds its METADATA
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectPage:
     name: str
     files: tuple[IndexFile, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unchecked:
     """No answer: why, in words a user can act on."""
 
@@ -253,16 +255,16 @@ def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "envcheck" / "pyindex"
 
 
-@dataclass
+@dataclasses.dataclass
 class IndexClient:
     """Asks the configured indexes for project pages; caches answers on disk."""
 
     config: IndexConfig
-    cache: Path | None = field(default_factory=cache_dir)
+    cache: Path | None = dataclasses.field(default_factory=cache_dir)
     ttl: float = CACHE_TTL
     timeout: float = TIMEOUT
-    _memo: dict[str, ProjectPage | Unchecked] = field(default_factory=dict)
-    _down: dict[str, str] = field(default_factory=dict)  # index url -> why it gave no answer this run
+    _memo: dict[str, ProjectPage | Unchecked] = dataclasses.field(default_factory=dict)
+    _down: dict[str, str] = dataclasses.field(default_factory=dict)  # index url -> why it gave no answer this run
 
     def _cache_file(self, url: str) -> Path | None:
         if self.cache is None:
@@ -387,7 +389,7 @@ def _host(url: str) -> str:
 # --------------------------------------------------------------------------- installability
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """An interpreter and the platforms an image runs on."""
 
@@ -429,7 +431,7 @@ def _admits(requires_python: str | None, version: Version) -> bool:
         return True  # pip ignores a specifier it cannot read
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verdict:
     """How ``name==version`` installs on a target."""
 
@@ -518,7 +520,7 @@ def installable(page: ProjectPage, version: str, target: Target) -> Verdict:
 # --------------------------------------------------------------------------- one release against one tag set
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ReleaseMatch:
     """What the files of ``name==version`` offer an interpreter with a given tag set (EC214)."""
 

@@ -13,12 +13,12 @@ import functools
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from envcheck.errors import ConfigError
 from envcheck.findings import Severity
+from envcheck.record import field, record
 
 if TYPE_CHECKING:
     from envcheck.checks import Check, Param
@@ -28,7 +28,7 @@ DOCS_ROOT = "https://envcheck.readthedocs.io/"
 DOCS_URL = f"{DOCS_ROOT}en/latest/rules/"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rule:
     id: str  # "EC201"
     name: str  # "python-package-version-drift"

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from envcheck.errors import EnvcheckError
-from envcheck.native import Native
+from envcheck.record import field, record
+
+if TYPE_CHECKING:
+    # Only snapshots that carry native facts need the module (lint and most diffs do not).
+    from envcheck.native import Native
 
 SCHEMA = "envcheck.snapshot/1"
 
@@ -119,7 +122,7 @@ class _Reader:
 # --------------------------------------------------------------------------- model
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Source:
     kind: SourceKind
     ref: str
@@ -136,7 +139,7 @@ class Source:
         return cls(kind=cast(SourceKind, kind), ref=r.string("ref"), captured_at=r.opt_str("captured_at") or "")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Platform:
     os: str | None = None
     arch: str | None = None
@@ -158,7 +161,7 @@ class Platform:
         return cls(os=r.opt_str("os"), arch=r.opt_str("arch"), distro=r.opt_str("distro"), libc=r.opt_str("libc"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Runtime:
     version: str
     implementation: str | None = None
@@ -188,7 +191,7 @@ class Runtime:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Package:
     """One installed distribution at one place.
 
@@ -223,7 +226,7 @@ class Package:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnvVar:
     """Presence of a variable; ``value`` only under the rules in :mod:`envcheck.secrets`."""
 
@@ -240,7 +243,7 @@ class EnvVar:
         return cls(set=r.flag("set", False), value=r.opt_str("value"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeclaredRuntime:
     """What the project's files say about an interpreter.
 
@@ -282,7 +285,7 @@ class DeclaredRuntime:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Requirement:
     """A declared dependency, as written (``source`` is ``file:line``).
 
@@ -355,7 +358,7 @@ def _is_exact_npm(spec: str) -> bool:
     return len(parts) == 3 and all(p.isdigit() for p in parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockedPackage:
     """One entry of a lock file (``package-lock.json``, ``poetry.lock``, …).
 
@@ -407,7 +410,7 @@ class LockedPackage:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BaseImage:
     ref: str  # after ARG substitution, as the engine would resolve it
     source: str  # "Dockerfile:1"
@@ -425,7 +428,7 @@ class BaseImage:
         return cls(ref=r.string("ref"), source=r.string("source"), stage=r.opt_str("stage"), raw=r.opt_str("raw"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnvRef:
     name: str
     source: str
@@ -438,7 +441,7 @@ class EnvRef:
         return cls(name=r.string("name"), source=r.string("source"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class InstallCommand:
     """A package install inside a Dockerfile ``RUN`` (for EC404/EC405).
 
@@ -472,7 +475,7 @@ class InstallCommand:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DockerfileVar:
     """A Dockerfile ``ENV``/``ARG`` by *name*; the value is never stored.
 
@@ -512,7 +515,7 @@ class DockerfileVar:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Suppression:
     """``# envcheck: ignore[EC401,EC402]`` at ``source`` (``file:line``); empty ``rules`` = all."""
 
@@ -529,7 +532,7 @@ class Suppression:
         return cls(source=r.string("source"), rules=r.str_tuple("rules"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Declared:
     python: DeclaredRuntime | None = None
     node: DeclaredRuntime | None = None
@@ -584,7 +587,7 @@ class Declared:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Snapshot:
     source: Source
     platform: Platform | None = None
@@ -671,6 +674,8 @@ class Snapshot:
         env = {k: EnvVar.from_reader(env_r.child(v, k)) for k, v in env_r.data.items()} if env_r else {}
         native: Native | None = None
         if r.data.get("native") is not None:
+            from envcheck.native import Native
+
             try:
                 native = Native.from_dict(r.data["native"])
             except ValueError as exc:

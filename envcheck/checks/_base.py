@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from envcheck.findings import Finding, Location, Severity, Side
+from envcheck.record import field, record
 
 if TYPE_CHECKING:
     from envcheck.index_facts import IndexFacts
@@ -31,7 +31,7 @@ Mode = Literal["static", "target", "pair"]
 ParamType = Literal["str", "bool", "str-list", "str-map"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     """One parameter a rule file may set under ``[params]``."""
 
@@ -42,7 +42,7 @@ class Param:
     help: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Context:
     """The snapshots one run of the checks sees.
 
@@ -71,7 +71,7 @@ class Context:
 CheckFn = Callable[["Rule", Context], Iterable[Finding]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Check:
     """A check kind: the function, the contexts it runs in and the parameters it takes."""
 

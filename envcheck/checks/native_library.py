@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, canonical, finding, where
 from envcheck.findings import Finding, Side
 from envcheck.native import major_minor, soname_base, soname_stem, soname_version
+from envcheck.record import record
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 _RUNTIME_NAMES = {"openssl": ("_ssl", "OpenSSL"), "sqlite": ("_sqlite3", "SQLite")}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Link:
     soname: str
     version: str | None

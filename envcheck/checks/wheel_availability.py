@@ -15,12 +15,12 @@ said when the right side accepts every tag the left does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envcheck.checks._base import IGNORE_PARAM, Check, Context, canonical, finding, marker_applies, where
 from envcheck.findings import Finding, Side
 from envcheck.platform_tags import WheelTags, snapshot_wheel_tags
+from envcheck.record import record
 
 if TYPE_CHECKING:
     from envcheck.rules import Rule
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 KIND = "wheel-availability"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Subject:
     name: str  # canonical
     version: str

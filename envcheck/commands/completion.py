@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 from envcheck.commands._common import add_command
+from envcheck.record import record
 
 EXAMPLES = """\
   envcheck completion bash > ~/.local/share/bash-completion/completions/envcheck
@@ -35,7 +35,7 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=run)
 
 
-@dataclass(frozen=True)
+@record
 class Command:
     name: str
     help: str

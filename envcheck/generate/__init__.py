@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envcheck.errors import EnvcheckError
+from envcheck.record import replace
 
 if TYPE_CHECKING:
     from envcheck.generate.dockerfile import GeneratedFiles, VersionSource

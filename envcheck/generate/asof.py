@@ -30,7 +30,6 @@ import datetime as dt
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
@@ -41,6 +40,7 @@ from packaging.version import InvalidVersion, Version
 
 from envcheck.generate.knowledge import python_images, python_released
 from envcheck.pyindex import ProjectPage, Target, Unchecked, newest_as_of
+from envcheck.record import record, replace
 
 #: How long a CPython line had been out before a project of a date counts as written for it.
 MATURITY = dt.timedelta(days=180)
@@ -56,7 +56,7 @@ _DATED = re.compile(
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectDate:
     when: dt.datetime  # aware
     source: str  # "the last commit (git log)", "--as-of", …
@@ -66,7 +66,7 @@ class ProjectDate:
         return self.when.date().isoformat()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AsOf:
     """What the index had on the project's date, for the requirements nothing pins."""
 

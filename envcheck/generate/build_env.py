@@ -29,8 +29,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from envcheck.record import record
 
 _NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults")
@@ -40,7 +41,7 @@ _OWN = frozenset({"NODE_ENV", "PORT", "CI", "PATH", "HOME", "HOSTNAME", "npm_lif
 _MAX = 256 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BuildSetting:
     name: str
     kind: str  # "url" | "postgres" | "email" | "number" | "boolean" | "enum:<value>" | "string"
@@ -199,7 +200,7 @@ def placeholder(setting: BuildSetting) -> str:
     return _VALUES.get(setting.kind, _VALUES["string"])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BuildEnv:
     settings: tuple[BuildSetting, ...] = ()
     skip_switch: str | None = None  # SKIP_ENV_VALIDATION, when the project's skipValidation reads it

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 
 from packaging.utils import canonicalize_name
 
@@ -41,6 +40,7 @@ from envcheck.generate.options import (
 from envcheck.generate.plan import Plan
 from envcheck.generate.python import plan_python
 from envcheck.generate.render import render
+from envcheck.record import replace
 from envcheck.snapshot import Declared, DeclaredRuntime, Snapshot
 from envcheck.snapshot import Requirement as DeclaredReq
 

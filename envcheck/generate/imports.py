@@ -17,11 +17,11 @@ import ast
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from envcheck.record import record
 from envcheck.snapshot import Package
 
 _SKIP_DIRS = frozenset(
@@ -38,7 +38,7 @@ _PY2_STDLIB = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImportPin:
     dist: str  # canonical distribution name
     version: str

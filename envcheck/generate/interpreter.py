@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from envcheck.generate.knowledge import python_eol, python_images
+from envcheck.record import record
 
 _FULL = re.compile(r"^\d+\.\d+\.\d+$")
 _MINOR = re.compile(r"^\d+\.\d+$")
@@ -35,7 +35,7 @@ _MINOR = re.compile(r"^\d+\.\d+$")
 _FILE_ORDER = ("runtime.txt", ".python-version", ".tool-versions", "Pipfile", "Pipfile.lock")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PythonChoice:
     version: str  # "3.6.15"
     release: str  # the Debian release of the image: "bullseye"

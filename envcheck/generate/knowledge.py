@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envcheck._toml import loads
+from envcheck.record import field, record
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 _PKG = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")  # a Debian package name
@@ -102,7 +102,7 @@ def python_released() -> Mapping[str, dt.date]:
 # --------------------------------------------------------------------------- images
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageLine:
     python: str  # "3.7"
     newest: str  # "3.7.17"
@@ -114,7 +114,7 @@ class ImageLine:
         return tuple(rel for rel, spec in self.debian if spec.contains(v, prereleases=True))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageTable:
     lines: Mapping[str, ImageLine]
     default_release: str
@@ -165,7 +165,7 @@ def python_images() -> ImageTable:
 # --------------------------------------------------------------------------- sdist system packages
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SdistNeeds:
     name: str
     build: tuple[str, ...]
@@ -232,7 +232,7 @@ def sdist_needs(name: str, version: str | None) -> SdistNeeds | None:
 # --------------------------------------------------------------------------- application servers
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Server:
     name: str
     dist: str  # canonical distribution name

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from envcheck.generate.node_layout import (
     read_workspace,
 )
 from envcheck.generate.procfile import Procfile, parse_procfile
+from envcheck.record import field, record
 from envcheck.snapshot import Package
 
 _SOURCE_CAP = 256 * 1024  # entry files are read for hints only; a huge one is not an app entry point
@@ -52,7 +52,7 @@ _PORT_PATTERNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodeApp:
     """A ``package.json`` the image needs: ``dir`` is ``""`` for the project root."""
 
@@ -90,7 +90,7 @@ class NodeApp:
     build_env: BuildEnv = field(default_factory=BuildEnv)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProjectLayout:
     """Layout facts read from the project directory (all paths relative to it)."""
 

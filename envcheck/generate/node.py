@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 
@@ -44,6 +43,7 @@ from envcheck.generate.plan import Arg, Cmd, Copy, Env, Expose, Note, Plan, Run,
 from envcheck.generate.settings import OWN_ENV, env_steps
 from envcheck.generate.versions import Choice
 from envcheck.npm_semver import satisfies
+from envcheck.record import record, replace
 from envcheck.snapshot import Declared, Snapshot
 
 NODE_UID = 1000  # the node image's unprivileged `node` user
@@ -57,13 +57,13 @@ def is_node_runtime_needed(node: NodeApp) -> bool:
 # --------------------------------------------------------------------------- knowledge files
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ManagerRelease:
     release: str
     node: str  # the node range the release's package.json engines accept
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackageManagers:
     """``envcheck/data/package_managers.toml``: lock format -> major -> release."""
 
@@ -73,7 +73,7 @@ class PackageManagers:
     yarn: Mapping[int, ManagerRelease]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Framework:
     name: str
     dependency: str
@@ -392,7 +392,7 @@ def choose_node_version(
 # --------------------------------------------------------------------------- install
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodeInstall:
     manifest_files: tuple[str, ...]
     setup: str | None  # a RUN line that installs the package manager
@@ -674,7 +674,7 @@ def copy_manifests(node: NodeApp, install: NodeInstall, dest: str) -> list[Step]
 # --------------------------------------------------------------------------- serving
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Serve:
     """How the image starts the app, and the port it listens on."""
 
@@ -731,7 +731,7 @@ def _with_port(argv: Sequence[str]) -> tuple[str, ...]:
     return ("/bin/sh", "-c", f"exec {words}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _App:
     dir: str
     scripts: Mapping[str, str]

@@ -20,13 +20,13 @@ import fnmatch
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from envcheck._io import read_text
 from envcheck._toml import loads
 from envcheck.errors import EnvcheckError, ParseError
+from envcheck.record import field, record
 
 # The lifecycle scripts npm, pnpm and Yarn run for the project itself during an install.
 INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare")
@@ -39,7 +39,7 @@ _DOCKER_FROM = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VersionDecl:
     """A node version as a file writes it, and where: ``(".nvmrc", "lts/gallium")``."""
 
@@ -47,14 +47,14 @@ class VersionDecl:
     value: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PnpmWorkspace:
     packages: tuple[str, ...] = ()
     # "default" is the unnamed `catalog:`; named ones come from `catalogs:`.
     catalogs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Member:
     """A workspace member: its folder (relative to the workspace root) and manifest facts."""
 
@@ -67,7 +67,7 @@ class Member:
     reads_port: bool = False  # its entry code reads process.env.PORT
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workspace:
     kind: Literal["pnpm", "npm", "yarn"]
     patterns: tuple[str, ...]

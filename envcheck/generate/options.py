@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from envcheck.errors import EnvcheckError
+from envcheck.record import field, record
 from envcheck.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class GenerateError(EnvcheckError):
     """The project cannot be turned into a Dockerfile."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Options:
     version_source: VersionSource = "auto"
     # Image reference -> "sha256:…" repo digest, for ``--base-digest``.
@@ -84,7 +84,7 @@ class Options:
     project_date: ProjectDate | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GeneratedFiles:
     dockerfile: str
     dockerignore: str

@@ -12,18 +12,19 @@ the Dockerfile sees the same reasons a test can inspect.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TypeVar
 
+from envcheck.record import field, record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class Note:
     """Comment lines only (a list of runtime settings, a once-before-start step)."""
 
     lines: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Arg:
     """``ARG NAME`` lines: build arguments with no default (unset unless given)."""
 
@@ -31,7 +32,7 @@ class Arg:
     why: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Env:
     """One ``ENV`` instruction; values are rendered as given (already quoted)."""
 
@@ -39,7 +40,7 @@ class Env:
     why: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Run:
     """A ``RUN`` in shell form; ``command`` may hold `` \\`` continuations."""
 
@@ -48,7 +49,7 @@ class Run:
     mounts: tuple[str, ...] = ()  # "type=secret,id=npmrc,target=/root/.npmrc"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SystemPackages:
     """Debian packages installed with apt, without recommends, lists removed."""
 
@@ -56,7 +57,7 @@ class SystemPackages:
     why: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Copy:
     sources: tuple[str, ...]
     dest: str
@@ -65,25 +66,25 @@ class Copy:
     chown: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Workdir:
     path: str
     why: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class User:
     uid: int
     why: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Expose:
     port: int
     why: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Cmd:
     """The start command: exec form (``argv``), or ``shell`` when it needs one."""
 
@@ -95,7 +96,7 @@ Step = Note | Arg | Env | Run | SystemPackages | Copy | Workdir | User | Expose 
 S = TypeVar("S", Note, Arg, Env, Run, SystemPackages, Copy, Workdir, User, Expose, Cmd)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stage:
     image: str  # "python:3.11.7-slim-bookworm"; the renderer adds a digest when it has one
     steps: tuple[Step, ...] = ()
@@ -106,7 +107,7 @@ class Stage:
         return tuple(s for s in self.steps if isinstance(s, kind))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     """A whole Dockerfile: header comments, then its stages; the last one runs."""
 

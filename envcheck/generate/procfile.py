@@ -8,12 +8,13 @@ before a new release starts.  Lines that are not ``name: command`` (blank,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from envcheck.record import record
 
 _LINE = re.compile(r"^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Procfile:
     processes: tuple[tuple[str, str], ...] = ()  # (name, command) in file order, first of a name wins
 

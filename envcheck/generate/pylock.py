@@ -20,7 +20,6 @@ is all-or-nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
@@ -28,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from envcheck.record import record
 from envcheck.snapshot import Declared, LockedPackage, Package, Snapshot
 from envcheck.snapshot import Requirement as DeclaredReq
 
@@ -38,7 +38,7 @@ TOOLING: frozenset[str] = frozenset({"pip", "setuptools", "wheel", "distribute",
 LOCK_PRIORITY: tuple[str, ...] = ("poetry.lock", "uv.lock", "pdm.lock", "pylock.toml", "Pipfile.lock")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LockLine:
     name: str
     requirement: str  # "flask==3.0.0", "pkg @ git+https://…", or a declared range when unpinnable
@@ -47,7 +47,7 @@ class LockLine:
     pinned: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PyLock:
     lines: tuple[LockLine, ...]
     origin: str  # sentence for the header: where the pins came from

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -44,6 +43,7 @@ from envcheck.generate.serve import Serving, check_executables, plan_serving, pr
 from envcheck.generate.settings import OWN_ENV, env_steps
 from envcheck.generate.versions import Choice, debian_codename
 from envcheck.pyindex import ProjectPage, Target, Unchecked, Verdict, installable
+from envcheck.record import record, replace
 from envcheck.snapshot import Snapshot
 
 APP_UID = 10001
@@ -238,7 +238,7 @@ def locked_versions(lock: pylock.PyLock) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Installability:
     verdicts: tuple[Verdict, ...]
     unchecked: tuple[tuple[str, str], ...]  # (name, reason)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 
 from packaging.version import InvalidVersion, Version
 
@@ -30,6 +29,7 @@ from envcheck.generate.knowledge import Server, python_servers
 from envcheck.generate.layout import ProjectLayout
 from envcheck.generate.options import GenerateError
 from envcheck.generate.procfile import Procfile
+from envcheck.record import record, replace
 
 # Programs every python image has, besides console scripts.
 _ALWAYS = frozenset(
@@ -38,7 +38,7 @@ _ALWAYS = frozenset(
 _LOCAL = ("127.0.0.1", "localhost")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Serving:
     argv: tuple[str, ...]
     why: str

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from envcheck.record import record
 
 # Debian release number -> codename, for the tag suffix of python images.
 DEBIAN_CODENAMES: Mapping[str, str] = {"11": "bullseye", "12": "bookworm", "13": "trixie"}
 DEFAULT_CODENAME = "bookworm"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choice:
     """A pinned version and the sentence the Dockerfile comment gives for it."""
 

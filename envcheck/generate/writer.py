@@ -11,19 +11,19 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from pathlib import Path
 
 from envcheck._io import atomic_write, read_text
 from envcheck.errors import EnvcheckError
 from envcheck.generate.dockerfile import LOCK_HEADER, GeneratedFiles
+from envcheck.record import record
 
 
 class OverwriteError(EnvcheckError):
     """A file exists that the generator must not replace without --force."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Written:
     path: Path
     action: str  # "created" | "replaced" | "unchanged" | "kept"

@@ -24,7 +24,6 @@ import json
 import re
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -33,6 +32,7 @@ from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers import relpath
 from envcheck.parsers._suppress import suppressed_rules
 from envcheck.parsers.version_files import NODE_LTS
+from envcheck.record import record
 from envcheck.secrets import keep_value, looks_secret
 from envcheck.snapshot import (
     BaseImage,
@@ -55,7 +55,7 @@ _LEADING_VERSION = re.compile(r"^v?(\d+(?:\.\d+){0,2})(?![\d])")
 MAX_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Instruction:
     keyword: str
     value: str

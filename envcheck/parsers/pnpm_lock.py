@@ -23,7 +23,6 @@ through ``snapshots``.  ``optional: true`` becomes the marker ``"optional"``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.parsers.package_json import relative_source
 from envcheck.parsers.yarn_lock import load_yaml
+from envcheck.record import record
 from envcheck.snapshot import Declared, LockedPackage
 
 _GROUPS: tuple[tuple[str, str | None], ...] = (
@@ -40,7 +40,7 @@ _GROUPS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImporterDependency:
     """A direct dependency of one importer (``"."`` is the root project)."""
 

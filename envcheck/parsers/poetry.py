@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 
 from envcheck.errors import ParseError
+from envcheck.record import record
 
 __all__ = ["poetry_branches", "poetry_to_pep440", "python_marker"]
 
 _ATOM_RE = re.compile(r"^(?P<op>\^|~=|~|===|==|=|!=|>=|<=|>|<)?\s*(?P<ver>\S+)$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Branch:
     specs: tuple[str, ...]  # PEP 440 clauses, all must hold
 

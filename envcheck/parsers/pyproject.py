@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from envcheck.parsers.requirements import (
     scan_suppressions,
     spec_str,
 )
+from envcheck.record import replace
 from envcheck.snapshot import Declared, DeclaredRuntime, Requirement
 
 __all__ = ["TomlLines", "parse", "parse_text", "poetry_requirements"]

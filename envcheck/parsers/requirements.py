@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +24,7 @@ from envcheck._io import read_text
 from envcheck._pep440 import NORMAL_VERSION, canonical_name
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers._suppress import suppressed_rules
+from envcheck.record import record, replace
 from envcheck.snapshot import Declared, Requirement, Suppression
 
 __all__ = [
@@ -222,7 +222,7 @@ def group_for_filename(rel: str) -> str | None:
 # --------------------------------------------------------------------------- logical lines
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Line:
     number: int  # first physical line
     last: int  # last physical line
@@ -262,13 +262,17 @@ def _finish(first: int, last: int, parts: list[str]) -> _Line:
 # --------------------------------------------------------------------------- the parser
 
 
-@dataclass(slots=True)
 class _State:
-    root: Path | None
-    requirements: list[Requirement] = field(default_factory=list)
-    suppressions: list[Suppression] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    done: set[str] = field(default_factory=set)
+    """What one parse collects while it follows ``-r``/``-c`` includes (working state, not a record)."""
+
+    __slots__ = ("done", "files", "requirements", "root", "suppressions")
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.requirements: list[Requirement] = []
+        self.suppressions: list[Suppression] = []
+        self.files: list[str] = []
+        self.done: set[str] = set()
 
 
 def parse(path: Path, root: Path) -> Declared:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from envcheck.parsers.requirements import parse_pep508, read_manifest, relpath, scan_suppressions, spec_str
+from envcheck.record import replace
 from envcheck.snapshot import Declared, DeclaredRuntime, Requirement
 
 __all__ = ["parse", "parse_text"]

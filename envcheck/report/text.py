@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from envcheck.findings import Finding, summarize
+from envcheck.record import record
 
 _HEADINGS = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 _STYLES = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -58,7 +58,7 @@ def _where(f: Finding) -> str:
 GROUP_AT = 4
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Group:
     findings: tuple[Finding, ...]
 

@@ -23,15 +23,16 @@ back keeps its kind, ref, platform, env var *names*, paths and active flags.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, cast
 
+from envcheck.record import record
 from envcheck.sbom.model import Component, Inventory, SbomError
 from envcheck.snapshot import (
     UNKNOWN_ACTIVE,
@@ -130,7 +131,7 @@ def runtime_purl(name: str, version: str) -> str:
 # --------------------------------------------------------------------------- knowledge
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RuntimeSource:
     what: str
     purl: str
@@ -139,14 +140,14 @@ class RuntimeSource:
     family: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolSource:
     what: str
     name: str
     paths: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Knowledge:
     runtimes: tuple[RuntimeSource, ...] = ()
     tools: tuple[ToolSource, ...] = ()
@@ -197,16 +198,16 @@ def upstream_version(version: str) -> str | None:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass
+@dataclasses.dataclass
 class _Found:
     """What the walk over the components collects (mutable only while reading)."""
 
-    packages: dict[str, list[Package]] = field(default_factory=dict)
-    locks: list[LockedPackage] = field(default_factory=list)
-    runtimes: dict[str, list[tuple[int, Runtime]]] = field(default_factory=dict)
-    libc: list[tuple[int, str]] = field(default_factory=list)
-    distros: dict[str, int] = field(default_factory=dict)
-    arches: dict[str, int] = field(default_factory=dict)
+    packages: dict[str, list[Package]] = dataclasses.field(default_factory=dict)
+    locks: list[LockedPackage] = dataclasses.field(default_factory=list)
+    runtimes: dict[str, list[tuple[int, Runtime]]] = dataclasses.field(default_factory=dict)
+    libc: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    distros: dict[str, int] = dataclasses.field(default_factory=dict)
+    arches: dict[str, int] = dataclasses.field(default_factory=dict)
     unversioned: int = 0
 
 
@@ -477,7 +478,7 @@ def document_properties(snap: Snapshot) -> list[tuple[str, str]]:
     return props
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """One component to write: a package, a locked package or a runtime, with its properties."""
 

@@ -15,10 +15,10 @@ hostile or broken document ends as one line, never a traceback.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from envcheck.errors import EnvcheckError
+from envcheck.record import field, record
 from envcheck.snapshot import EnvVar
 
 SubjectKind = Literal["host", "image", "project"]
@@ -28,7 +28,7 @@ class SbomError(EnvcheckError):
     """An SBOM file cannot be read: malformed, of an unsupported version, or too large."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Component:
     """One component/package/artifact as an SBOM lists it.
 
@@ -52,7 +52,7 @@ class Component:
         return values[0] if values else None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Inventory:
     """A whole SBOM in neutral terms.
 

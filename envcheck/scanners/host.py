@@ -37,12 +37,12 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError
+from envcheck.record import record
 from envcheck.scanners import _host_probe, interpreter_cache
 from envcheck.secrets import keep_value
 from envcheck.snapshot import Declared, EnvVar, Package, Platform, Runtime, Snapshot, Source
@@ -58,7 +58,7 @@ _ARCH = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8": "aarch
 # --------------------------------------------------------------------------- subprocesses
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Result:
     returncode: int | None  # None: killed after the timeout
     stdout: str

@@ -12,11 +12,11 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envcheck.errors import EnvcheckError
 from envcheck.parsers import load, parser_for, relpath
+from envcheck.record import record, replace
 from envcheck.snapshot import (
     BaseImage,
     Declared,
@@ -72,7 +72,7 @@ MAX_DEPTH = 12
 MAX_ENTRIES = 50_000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Discovery:
     files: tuple[Path, ...]
     notes: tuple[str, ...] = ()
@@ -82,12 +82,15 @@ class Discovery:
     outside: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Boundary:
     """The config's additions to and removals from the project (``include``/``exclude`` globs)."""
 
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+
+
+_DEFAULT_BOUNDARY = Boundary()
 
 
 def scan_project(
@@ -403,7 +406,7 @@ def _copied(root: Path, dockerfiles: Sequence[tuple[str, Path]], subprojects: se
     return out
 
 
-def discover_project(root: Path, boundary: Boundary = Boundary()) -> Discovery:
+def discover_project(root: Path, boundary: Boundary = _DEFAULT_BOUNDARY) -> Discovery:
     """The files that belong to the project at ``root`` (see docs/configuration.md, "The project boundary").
 
     Its root files; what they include (``-r`` files are read by the parser

@@ -10,10 +10,10 @@ a file or process envcheck may not read is an error, never an empty set.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
 from envcheck.errors import EnvcheckError
+from envcheck.record import replace
 from envcheck.scanners.host import capture_env
 from envcheck.snapshot import Snapshot
 
@@ -34,4 +34,4 @@ def with_service_env(
     """``snap`` with its variables' presence (and safe values) taken from the service instead."""
     environ, source = service_environ(pid, unit, timeout)
     env = capture_env(list(snap.env), environ, tuple(env_allow))
-    return dataclasses.replace(snap, env=env, notes=(*snap.notes, f"env: read from {source}"))
+    return replace(snap, env=env, notes=(*snap.notes, f"env: read from {source}"))

@@ -29,12 +29,12 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from types import TracebackType
 from typing import IO
 from urllib.parse import unquote
 
 from envcheck.errors import EnvcheckError
+from envcheck.record import record
 
 SCHEME = "ssh://"
 COMMAND_ENV = "ENVCHECK_SSH_COMMAND"
@@ -60,7 +60,7 @@ def is_ssh_url(text: str | None) -> bool:
     return bool(text) and str(text).startswith(SCHEME)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SshTarget:
     host: str
     user: str | None = None

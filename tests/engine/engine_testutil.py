@@ -8,12 +8,13 @@ test breaks one thing in it and checks that exactly the right rule notices.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from envcheck.config import Config
 from envcheck.engine import Settings, evaluate, plan_diff, plan_lint, plan_scan, settings_from
 from envcheck.findings import Finding
+from envcheck.record import replace
 from envcheck.rules import Rule, load_rules
 from envcheck.snapshot import (
     BaseImage,

@@ -210,9 +210,9 @@ def test_diff_two_hosts_are_told_apart_by_file_name(tmp_path: Path, capsys: pyte
 
 def test_diff_project_snapshot_against_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     w = world()
-    from dataclasses import replace
-
     from engine_testutil import req, with_declared  # type: ignore[import-not-found]
+
+    from envcheck.record import replace
 
     p = with_declared(w.project, requirements=(req("flask>=3.1", "requirements.txt:1"),))
     (tmp_path / "project.json").write_text(replace(p, source=replace(p.source, ref=str(tmp_path))).to_json())

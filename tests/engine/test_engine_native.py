@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from engine_testutil import assert_fires, assert_silent, world  # type: ignore[import-not-found]
 
 from envcheck.native import Extension, Library, LinkedLibrary, Native, NativePackage
+from envcheck.record import replace
 from envcheck.snapshot import Package, Snapshot
 
 SITE = "/opt/venv/lib/python3.11/site-packages"

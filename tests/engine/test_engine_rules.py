@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from engine_testutil import (  # type: ignore[import-not-found]
     BaseImage,
@@ -26,6 +24,7 @@ from engine_testutil import (  # type: ignore[import-not-found]
     world,
 )
 
+from envcheck.record import replace
 from envcheck.snapshot import Package, Requirement, Snapshot
 
 

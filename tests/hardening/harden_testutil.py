@@ -55,7 +55,7 @@ def measure(body: str, *, timeout: float = 300) -> Measured:
     """
     script = textwrap.dedent(
         """
-        import json, resource, sys, time
+        import json, sys, time
         from envcheck.errors import EnvcheckError
         t0 = time.monotonic()
         try:
@@ -64,7 +64,10 @@ def measure(body: str, *, timeout: float = 300) -> Measured:
         except EnvcheckError as exc:
             outcome = f"EnvcheckError: {{exc}}"
         took = time.monotonic() - t0
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: subprocess starts this child with vfork, and Linux carries
+        # the parent's high-water mark (pytest's, after a long run) into ru_maxrss at exec.
+        with open("/proc/self/status") as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
         print(json.dumps({{"outcome": outcome, "seconds": took, "peak": peak}}))
         """
     ).format(body=textwrap.indent(textwrap.dedent(body), "    "))

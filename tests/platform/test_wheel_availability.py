@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from wheel_testutil import LOCKED, FakeIndex
@@ -14,6 +13,7 @@ from envcheck.engine import Settings, evaluate, plan_scan, select_rules
 from envcheck.findings import Finding
 from envcheck.index_facts import IndexFacts, with_index_facts
 from envcheck.pyindex import IndexClient, IndexConfig
+from envcheck.record import replace
 from envcheck.rules import load_rules
 from envcheck.snapshot import Declared, LockedPackage, Package, Platform, Runtime, Snapshot, Source
 

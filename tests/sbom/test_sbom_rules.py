@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from envcheck.cli import main
 from envcheck.engine import evaluate, plan_diff, plan_scan, settings_from
 from envcheck.findings import Finding
+from envcheck.record import replace
 from envcheck.rules import load_rules
 from envcheck.sbom import render
 from envcheck.sbom.read import load_sbom

@@ -12,11 +12,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from envcheck.record import record
 from envcheck.secrets import is_sensitive_name, keep_value, looks_secret, looks_secret_value
 from envcheck.snapshot import EnvVar, Package, Platform, Runtime
 
@@ -31,7 +31,7 @@ _MULTIARCH_NAMES = {"i386": "i686", "powerpc64le": "ppc64le", "arm": "armv7l"}
 _LOADER_ARCH_NAMES = {"x86-64": "x86_64", "x86_64": "x86_64", "aarch64": "aarch64", "armhf": "armv7l", "i386": "i686"}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Detected:
     platform: Platform
     runtimes: dict[str, Runtime]

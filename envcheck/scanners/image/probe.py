@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from envcheck.errors import EngineError
+from envcheck.record import field, record
 
 PY_SCRIPT = (
     "import json,sys,platform;"
@@ -37,7 +37,7 @@ def probe_timeout() -> float:
     return value if value > 0 else TIMEOUT
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProbeResult:
     python: dict[str, Any] | None = None
     node: dict[str, Any] | None = None

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from envcheck.errors import ImageError
+from envcheck.record import record
 
 TRANSPORTS = ("docker-archive", "oci-archive", "oci", "dir", "docker", "registry")
 _SYNONYMS = {"oci-dir": "oci", "docker-daemon": "docker"}
@@ -24,7 +24,7 @@ _NAME = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImageRef:
     transport: str
     target: str

@@ -22,6 +22,7 @@ exist, and a new source (the registry one, say) plugs into whichever fits:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -30,11 +31,11 @@ import stat
 import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import IO, Any, Literal, Protocol
 
 from envcheck.errors import EngineError, EnvcheckError, ImageError
 from envcheck.progress import report
+from envcheck.record import record
 
 from . import native
 from .walker import (
@@ -71,7 +72,7 @@ MANIFEST_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoadedImage:
     ref: str
     config: dict[str, Any]
@@ -82,7 +83,7 @@ class LoadedImage:
     has_config: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Wanted:
     """A ``--platform`` request: ``linux/arm64/v8``, ``linux/amd64``, ``arm64``."""
 
@@ -304,13 +305,13 @@ class OciDirStore:
 # --------------------------------------------------------------------------- one stream
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class _ArchiveParts:
-    docs: dict[str, bytes] = field(default_factory=dict)
-    layers: dict[str, LayerIndex] = field(default_factory=dict)
-    broken: dict[str, ImageError] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)
-    digests: dict[str, str] = field(default_factory=dict)
+    docs: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    layers: dict[str, LayerIndex] = dataclasses.field(default_factory=dict)
+    broken: dict[str, ImageError] = dataclasses.field(default_factory=dict)
+    links: dict[str, str] = dataclasses.field(default_factory=dict)
+    digests: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class ChunkReader:

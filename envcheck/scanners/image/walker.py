@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bz2
 import contextvars
+import dataclasses
 import gzip
 import hashlib
 import itertools
@@ -43,11 +44,11 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import cache
 from typing import IO, Any, Literal
 
 from envcheck.errors import ImageError
+from envcheck.record import record
 from envcheck.scanners.image import native
 
 # Per-kind read caps: a member may *declare* any size (a sparse 10 GB header),
@@ -92,7 +93,7 @@ _LIB_DIRS = ("lib", "lib64", "lib32", "usr/lib", "usr/lib64", "usr/lib32")
 # --------------------------------------------------------------------------- facts
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """One path in a layer.  ``kind`` is file, symlink or hardlink; ``fact`` is
     what was learned from its content (None when only existence matters)."""
@@ -105,13 +106,13 @@ class Entry:
     machine: str | None = None
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class LayerIndex:
     """What matters in one layer, small enough to hold for every layer."""
 
-    entries: dict[str, Entry] = field(default_factory=dict)
-    whiteouts: set[str] = field(default_factory=set)
-    opaque: set[str] = field(default_factory=set)
+    entries: dict[str, Entry] = dataclasses.field(default_factory=dict)
+    whiteouts: set[str] = dataclasses.field(default_factory=set)
+    opaque: set[str] = dataclasses.field(default_factory=set)
     stored_digest: str = ""  # sha256 of the blob as stored (compressed)
     diff_id: str = ""  # sha256 of the uncompressed tar
     members: int = 0

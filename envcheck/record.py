@@ -1,0 +1,240 @@
+"""Frozen records: what ``@dataclass(frozen=True, slots=True)`` gives, made cheaply.
+
+Every piece of data envcheck passes around (snapshots, packages, findings,
+plans) is an immutable, slotted, typed record. The standard library's
+``dataclasses`` builds one by compiling six functions per class from source
+text (``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__``,
+``__delattr__``), and importing it pulls in ``inspect``, ``ast`` and ``dis``.
+On Python 3.11 that was ~20 ms to import plus ~0.8 ms per class: about 50 ms
+of a 150 ms ``envcheck lint``, and more than the whole budget of a host
+snapshot meant to stay within 3x of ``uv pip list`` (issue 15).
+
+``record`` keeps the contract and drops the cost:
+
+- ``__init__`` is still generated (one small compile per class, on its first use), so
+  construction is as fast as a dataclass's and its signature is the same:
+  fields in order, defaults, ``field(default_factory=...)``, then
+  ``__post_init__`` when the class defines one;
+- equality, hashing, ``repr``, immutability, pickling and ``__match_args__``
+  are shared functions driven by each class's field names, not per-class code;
+- type checkers see a dataclass (PEP 681 ``dataclass_transform``), so mypy
+  checks constructors and rejects assignment as it does for frozen dataclasses.
+
+``tests/unit/test_unit_record.py`` holds ``record`` to the same observable
+behaviour as ``dataclass(frozen=True, slots=True)`` over generated class
+shapes. Mutable working state (a parser's scratch state, a client holding a
+session) is not a record; it stays a plain class or a standard dataclass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_kwargs: Any) -> Callable[[Any], Any]:
+        return lambda fn: fn
+
+
+__all__ = ["FrozenInstanceError", "field", "record", "replace"]
+
+T = TypeVar("T")
+
+
+class FrozenInstanceError(AttributeError):
+    """Assigning to (or deleting) a field of a record."""
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+_MISSING: Any = _Missing()
+
+
+class Field:
+    """What ``field(...)`` declares about one field (read once, when the class is made)."""
+
+    __slots__ = ("default", "default_factory", "repr")
+
+    def __init__(self, default: Any, default_factory: Any, repr: bool) -> None:
+        self.default = default
+        self.default_factory = default_factory
+        self.repr = repr
+
+
+def field(*, default: Any = _MISSING, default_factory: Callable[[], Any] | Any = _MISSING, repr: bool = True) -> Any:
+    """A field with a default, a default factory (for mutable defaults), or hidden from ``repr``."""
+    if default is not _MISSING and default_factory is not _MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return Field(default, default_factory, repr)
+
+
+# --------------------------------------------------------------------------- shared methods
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is self.__class__:
+        key = self.__record_key__
+        return key(self) == key(other)
+    return NotImplemented
+
+
+def _hash(self: Any) -> int:
+    return hash(self.__record_key__(self))
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_repr__)
+    return f"{type(self).__qualname__}({shown})"
+
+
+def _setattr(self: Any, name: str, value: Any) -> None:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _delattr(self: Any, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, name) for name in self.__record_fields__]
+
+
+def _setstate(self: Any, state: list[Any]) -> None:
+    for name, value in zip(self.__record_fields__, state, strict=True):
+        object.__setattr__(self, name, value)
+
+
+def _key(names: list[str]) -> Callable[[Any], Any]:
+    """What equality and hashing compare: the field values, as one tuple."""
+    if len(names) > 1:
+        return attrgetter(*names)  # C-speed, and already a tuple
+    if names:
+        only = names[0]
+        return lambda obj: (getattr(obj, only),)
+    return lambda obj: ()
+
+
+# --------------------------------------------------------------------------- the decorator
+
+_MUTABLE_DEFAULTS = (list, dict, set)
+
+
+def _init_source(names: list[str], defaults: dict[str, str], factories: set[str], post_init: bool) -> str:
+    params = ["self"]
+    body = []
+    for name in names:
+        if name in factories:
+            params.append(f"{name}=_MISSING")
+            body.append(f"    _set(self, {name!r}, _factory_{name}() if {name} is _MISSING else {name})")
+        else:
+            params.append(f"{name}={defaults[name]}" if name in defaults else name)
+            body.append(f"    _set(self, {name!r}, {name})")
+    if post_init:
+        body.append("    self.__post_init__()")
+    return f"def __init__({', '.join(params)}) -> None:\n" + ("\n".join(body) or "    pass") + "\n"
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[T]) -> type[T]:
+    """Make ``cls`` a frozen, slotted record of its annotated fields (``ClassVar`` ones excepted)."""
+    own = cls.__dict__
+    names: list[str] = []
+    shown: list[str] = []
+    globs: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": _MISSING}
+    defaults: dict[str, str] = {}
+    factories: set[str] = set()
+    for name, annotation in own.get("__annotations__", {}).items():
+        if "ClassVar" in str(annotation).split("[", 1)[0]:
+            continue
+        value = own.get(name, _MISSING)
+        visible = True
+        if isinstance(value, Field):
+            visible = value.repr
+            if value.default_factory is not _MISSING:
+                globs[f"_factory_{name}"] = value.default_factory
+                factories.add(name)
+            value = value.default
+        if value is not _MISSING:
+            if isinstance(value, _MUTABLE_DEFAULTS):
+                raise ValueError(f"mutable default {type(value)} for field {name} is not allowed: use default_factory")
+            globs[f"_default_{name}"] = value
+            defaults[name] = f"_default_{name}"
+        elif name not in factories and (defaults or factories):
+            raise TypeError(f"non-default argument {name!r} follows default argument")
+        names.append(name)
+        if visible:
+            shown.append(name)
+
+    namespace = {
+        key: value for key, value in own.items() if key not in names and key not in ("__dict__", "__weakref__")
+    }
+    source = _init_source(names, defaults, factories, "__post_init__" in own)
+    made_cell: list[type[T]] = []
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        # The real __init__ is compiled on the first construction: most runs build only a
+        # few of envcheck's ~120 record classes, so most never pay for a compile.
+        made = made_cell[0]
+        scope: dict[str, Any] = {}
+        exec(source, globs, scope)  # noqa: S102 - text made above from the class's own field names
+        init = scope["__init__"]
+        init.__qualname__ = f"{made.__qualname__}.__init__"
+        made.__init__ = init  # type: ignore[method-assign]
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    namespace.update(
+        __init__=__init__,
+        __slots__=tuple(names),
+        __qualname__=cls.__qualname__,
+        __match_args__=tuple(names),
+        __record_fields__=tuple(names),
+        __record_repr__=tuple(shown),
+        __record_key__=staticmethod(_key(names)),
+        __eq__=_eq,
+        __hash__=_hash,
+        __repr__=_repr,
+        __setattr__=_setattr,
+        __delattr__=_delattr,
+        __getstate__=_getstate,
+        __setstate__=_setstate,
+    )
+    metaclass: Any = type(cls)
+    made: type[T] = metaclass(cls.__name__, cls.__bases__, namespace)
+    made_cell.append(made)
+    return made
+
+
+def replace(obj: T, /, **changes: Any) -> T:
+    """A copy of the record ``obj`` with ``changes`` applied (``dataclasses.replace`` for records)."""
+    fields: tuple[str, ...] | None = getattr(type(obj), "__record_fields__", None)
+    if fields is None:
+        raise TypeError(f"replace() should be called on record instances, not {type(obj).__name__}")
+    unknown = changes.keys() - set(fields)
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field(s) {', '.join(sorted(unknown))}")
+    for name in fields:
+        if name not in changes:
+            changes[name] = getattr(obj, name)
+    return type(obj)(**changes)
+
+
+def is_record(obj: object) -> bool:
+    """True for a record class or instance."""
+    return hasattr(obj if isinstance(obj, type) else type(obj), "__record_fields__")
+
+
+def fields(obj: object) -> tuple[str, ...]:
+    """A record's field names, in declaration order."""
+    klass = obj if isinstance(obj, type) else type(obj)
+    names: tuple[str, ...] = klass.__dict__["__record_fields__"]
+    return names
