@@ -16,8 +16,8 @@ compatible additions to ``envcheck.snapshot/1``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from envcheck.errors import EnvcheckError
@@ -45,7 +45,8 @@ class SnapshotError(EnvcheckError):
 
 
 def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    """The current UTC time to the second, ``2026-11-29T21:00:00Z`` (no ``datetime`` import)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 # --------------------------------------------------------------------------- helpers

@@ -19,6 +19,7 @@ instruction, which is where a finding points and a suppression matches.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -167,7 +168,10 @@ def copy_sources(text: str, rel: str) -> tuple[str, ...]:
 # --------------------------------------------------------------------------- structure
 
 
-def _instructions(text: str, rel: str) -> list[_Instruction]:
+# The project scanner reads a root Dockerfile's COPY sources before the parser reads the
+# whole file: one parse serves both (dockerfile-parse is a third of a small lint's work).
+@functools.lru_cache(maxsize=4)
+def _instructions(text: str, rel: str) -> tuple[_Instruction, ...]:
     from dockerfile_parse import DockerfileParser
 
     try:
@@ -184,7 +188,7 @@ def _instructions(text: str, rel: str) -> list[_Instruction]:
                     content=str(item.get("content", "")),
                 )
             )
-        return out
+        return tuple(out)
     except EnvcheckError:
         raise
     except Exception as exc:  # dockerfile-parse raises assorted types on garbage
