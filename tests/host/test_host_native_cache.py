@@ -76,6 +76,8 @@ def test_pip_install_reinstall_and_uninstall_give_the_cold_snapshot(tmp_path: Pa
         warm = scan_host(project, node=False, env_names=(), environ=env)
         cold = scan_host(project, node=False, env_names=(), environ={**env, "ENVCHECK_NO_CACHE": "1"})
         assert _json(warm) == _json(cold)
+        # The snapshot writer (envcheck._json_text) writes what json.dumps(indent=2) would.
+        assert warm.to_json() == json.dumps(warm.to_dict(), indent=2) + "\n"
         return warm
 
     pip_install(py, str(v1))
