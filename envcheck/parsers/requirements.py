@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from envcheck._io import read_text
-from envcheck._pep440 import NORMAL_VERSION, canonical_name
+from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers._suppress import suppressed_rules
 from envcheck.snapshot import Declared, Requirement, Suppression
@@ -153,9 +153,11 @@ def parse_pep508(
 # packaging's tokenizer allows around them.  Anything else — markers, URLs,
 # wildcards, ~=, ===, parentheses — is packaging's to parse.
 _IDENT = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_CLAUSE = rf"(?:==|!=|>=|<=|>|<)[ \t]*{NORMAL_VERSION}"
+_CLAUSE = r"(?:==|!=|>=|<=|>|<)[ \t]*[^ \t,]+"
 # Matched on the text stripped of spaces and tabs: every run of them left is
-# followed by a fixed character, so no input makes the match backtrack.
+# followed by a fixed character, so no input makes the match backtrack.  The
+# versions are checked afterwards (is_normal_version): one small pattern here
+# compiles in a third of the time one with the version grammar in it took.
 _SIMPLE_REQ = re.compile(
     rf"({_IDENT})(?:[ \t]*\[[ \t]*({_IDENT}(?:[ \t]*,[ \t]*{_IDENT})*)[ \t]*\])?"
     rf"(?:[ \t]*({_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*))?"
@@ -179,6 +181,8 @@ def _simple_requirement(text: str) -> tuple[str, tuple[str, ...], str] | None:
         # versions (1.0 and 1.0.0) by its own rule.
         return None
     for op, version in clauses:
+        if not is_normal_version(version):
+            return None
         if "+" in version and op not in ("==", "!="):
             return None  # a local version is an error with an ordering operator
     return name, extras, spec_str(op + version for op, version in clauses)
