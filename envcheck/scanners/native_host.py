@@ -252,7 +252,9 @@ def _prune_cache_dir(keep: Path) -> None:
     except OSError:
         return
     entries.sort()
-    for _, path in entries[: max(0, len(entries) - (MAX_CACHE_FILES - 1))]:
+    # The single native.json of earlier envchecks (every environment in one file) is not read any more.
+    stale = [path for _, path in entries[: max(0, len(entries) - (MAX_CACHE_FILES - 1))]]
+    for path in [*stale, os.path.join(os.path.dirname(keep.parent), "native.json")]:
         try:
             os.unlink(path)
         except OSError:

@@ -202,6 +202,9 @@ def test_the_cache_directory_keeps_a_bounded_number_of_environments(
     foo = _dist(sp, "foo")
     _age(sp)
     env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    old = tmp_path / "cache" / "envcheck" / "native.json"  # earlier envchecks' single file
+    old.parent.mkdir(parents=True)
+    old.write_text("{}")
     for i in range(6):
         scan_host_native(tmp_path, {"python": (foo,)}, [f"/p{i}"], environ=env, timeout=10)
     files = list((tmp_path / "cache" / "envcheck" / "native").glob("*.json"))
@@ -209,3 +212,4 @@ def test_the_cache_directory_keeps_a_bounded_number_of_environments(
     newest = default_cache_path(tmp_path, ["/p5"], env)
     assert newest in files
     assert ElfCache(newest).records  # the entry just written is one of those kept
+    assert not old.exists()
