@@ -23,11 +23,12 @@ from typing import Any
 __all__ = ["dumps_indent2"]
 
 _INF = float("inf")
-_NEWLINES: list[str] = ["\n"]
+# A line break and ``depth`` steps of two spaces, by depth; a snapshot nests six deep.
+_NEWLINES: list[str] = ["\n" + "  " * depth for depth in range(16)]
 
 
 def _newline(depth: int) -> str:
-    """A line break and ``depth`` steps of two spaces (remembered: there are few depths)."""
+    """``_NEWLINES[depth]``, grown for deeper documents."""
     while len(_NEWLINES) <= depth:
         _NEWLINES.append("\n" + "  " * len(_NEWLINES))
     return _NEWLINES[depth]
@@ -84,7 +85,7 @@ def _is_container(v: Any) -> bool:
 
 def _write(o: Any, depth: int, out: list[str]) -> None:
     """Append the indented text of container ``o`` (a dict, list or tuple) at ``depth``."""
-    inner = _newline(depth + 1)
+    inner = _NEWLINES[depth + 1] if depth < 15 else _newline(depth + 1)
     sep = inner
     after = "," + inner
     if isinstance(o, dict):
@@ -103,7 +104,7 @@ def _write(o: Any, depth: int, out: list[str]) -> None:
             else:
                 out.append(f"{sep}{key}: {_scalar(v)}")
             sep = after
-        out.append(_newline(depth) + "}")
+        out.append(inner[:-2] + "}")
         return
     if not o:
         out.append("[]")
@@ -119,7 +120,7 @@ def _write(o: Any, depth: int, out: list[str]) -> None:
         else:
             out.append(sep + _scalar(v))
         sep = after
-    out.append(_newline(depth) + "]")
+    out.append(inner[:-2] + "]")
 
 
 def dumps_indent2(value: Any) -> str:

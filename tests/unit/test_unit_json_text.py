@@ -47,6 +47,7 @@ _values = st.recursive(
 @settings(max_examples=1500, deadline=None)
 @given(_values)
 @example({})
+@example(json.loads("[" * 40 + "{}" + "]" * 40))  # deeper than the precomputed indentation
 @example([[], {}, [[]], {"a": {}}])
 @example({"a": [1, 2.5, None, True, "x"], "b": {"c": [{"d": []}]}})
 @example({2: "int key", 1.5: "float key", True: "bool key", False: "f", None: "none key", math.inf: "inf"})
