@@ -1,21 +1,25 @@
 """Time `envcheck snapshot host` against `uv pip list`, `pip list` and `npm ls`, beside the floor.
 
-The project is built once and cached under ~/.cache/envcheck-test/bench-host:
-a venv with >= 150 distributions from a real requirements set and a
+Two projects are built once and cached under ~/.cache/envcheck-test/bench-host:
+``small`` — the size of issue 15's anchor, a venv of ~40 distributions from a
+short real requirements set (flask, requests, rich, pytest, ...), no node — and
+``proj`` — a venv with >= 150 distributions from a real requirements set and a
 node_modules with >= 800 packages from a real package.json.
 
-Two tables, each from paired, interleaved rounds (bench/_timing.py), medians:
+Tables, each from paired, interleaved rounds (bench/_timing.py), medians:
 
-1. python only (issue 15): `snapshot host --no-node` with the interpreter cache
-   warm and with it off (ENVCHECK_NO_CACHE=1, the probe started every run),
-   beside `uv pip list --format json` (the anchor: within 3x), `pip list
-   --format json` and `python -c pass` (the floor: envcheck's own start-up).
-2. python and node (issue 3): the whole host snapshot beside pip list + npm ls.
+1. python only (issue 15), once for each project: `snapshot host --no-node`
+   with the caches warm and with them off (ENVCHECK_NO_CACHE=1: the probe
+   started and every RECORD and extension read, every run), beside `uv pip
+   list --format json` (the anchor: within 3x), `pip list --format json` and
+   `python -c pass` (the floor: envcheck's own start-up).
+2. python and node (issue 3), the big project: the whole host snapshot beside
+   pip list + npm ls.
 
     python bench/bench_host.py [--runs 7] [--project DIR]
 
 ``--project DIR`` times table 1 on any directory with a ``.venv`` instead
-(the issue's 39-package venv, say) and skips the build and table 2.
+and skips the builds and table 2.
 """
 
 from __future__ import annotations
@@ -36,6 +40,23 @@ from _timing import beside_python, load, paired, table, with_bytecode
 CACHE = Path.home() / ".cache" / "envcheck-test"
 WHEELS = CACHE / "wheels"
 PROJECT = CACHE / "bench-host" / "proj"
+SMALL = CACHE / "bench-host" / "small"
+
+# Issue 15's anchor is a 39-package venv: a typical small web app's set.
+SMALL_REQUIREMENTS = """\
+flask==3.1.0
+requests==2.32.3
+rich==13.9.4
+pytest==8.3.4
+httpx==0.28.1
+pydantic==2.14.4
+sqlalchemy==2.0.36
+alembic==1.14.0
+python-dotenv==1.2.4
+pyyaml==6.0.4
+attrs==24.2.0
+python-dateutil==2.9.0.post0
+"""
 
 REQUIREMENTS = """\
 jupyterlab==4.3.4
@@ -95,23 +116,36 @@ def _check(argv: list[str], cwd: Path) -> None:
         sys.exit(f"bench: {' '.join(argv[:4])} failed:\n{proc.stderr[-3000:]}")
 
 
-def build() -> None:
-    PROJECT.mkdir(parents=True, exist_ok=True)
+def _venv(project: Path, requirements: str) -> None:
+    """``project/.venv`` with ``requirements`` installed, from the wheel cache when it has them."""
+    project.mkdir(parents=True, exist_ok=True)
     WHEELS.mkdir(parents=True, exist_ok=True)
-    (PROJECT / "requirements.txt").write_text(REQUIREMENTS)
+    (project / "requirements.txt").write_text(requirements)
+    venv_py = project / ".venv" / "bin" / "python"
+    if not venv_py.exists():
+        _check([sys.executable, "-m", "venv", str(project / ".venv")], project)
+    offline = [str(venv_py), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(WHEELS), "-r"]
+    if subprocess.run([*offline, "requirements.txt"], cwd=project, env=_env(), check=False).returncode != 0:
+        _check([str(venv_py), "-m", "pip", "download", "-q", "-d", str(WHEELS), "-r", "requirements.txt"], project)
+        _check([*offline, "requirements.txt"], project)
+
+
+def build_small() -> None:
+    stamp = SMALL / ".bench-stamp"
+    if stamp.is_file() and stamp.read_text() == SMALL_REQUIREMENTS:
+        return
+    _venv(SMALL, SMALL_REQUIREMENTS)
+    stamp.write_text(SMALL_REQUIREMENTS)
+
+
+def build() -> None:
     manifest = json.dumps(PACKAGE_JSON, indent=2) + "\n"
     stamp = PROJECT / ".bench-stamp"
     wanted = REQUIREMENTS + manifest
     if stamp.is_file() and stamp.read_text() == wanted:
         return
+    _venv(PROJECT, REQUIREMENTS)
     (PROJECT / "package.json").write_text(manifest)
-    venv_py = PROJECT / ".venv" / "bin" / "python"
-    if not venv_py.exists():
-        _check([sys.executable, "-m", "venv", str(PROJECT / ".venv")], PROJECT)
-    offline = [str(venv_py), "-m", "pip", "install", "-q", "--no-index", "--find-links", str(WHEELS), "-r"]
-    if subprocess.run([*offline, "requirements.txt"], cwd=PROJECT, env=_env(), check=False).returncode != 0:
-        _check([str(venv_py), "-m", "pip", "download", "-q", "-d", str(WHEELS), "-r", "requirements.txt"], PROJECT)
-        _check([*offline, "requirements.txt"], PROJECT)
     _check(["npm", "install", "--no-audit", "--no-fund"], PROJECT)
     stamp.write_text(wanted)
 
@@ -193,8 +227,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.project:
         return 0 if python_only(args.project.resolve(), args.runs) else 1
+    build_small()
     build()
-    fast = python_only(PROJECT, args.runs)
+    fast_small = python_only(SMALL, args.runs)
+    print()
+    fast = python_only(PROJECT, args.runs) and fast_small
     print()
 
     venv_py = str(PROJECT / ".venv" / "bin" / "python")

@@ -640,7 +640,10 @@ class Snapshot:
         return d
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+        # json.dumps(indent=2)'s text, written by the C encoder (issue 15).
+        from envcheck._json_text import dumps_indent2
+
+        return dumps_indent2(self.to_dict()) + "\n"
 
     @classmethod
     def from_dict(cls, data: Any, *, path: str | None = None) -> Snapshot:

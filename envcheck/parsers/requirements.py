@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from envcheck._io import read_text
-from envcheck._pep440 import NORMAL_VERSION, canonical_name
+from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers._suppress import suppressed_rules
 from envcheck.record import record, replace
@@ -127,16 +127,20 @@ def parse_pep508(
     editable: bool = False,
 ) -> Requirement:
     """One PEP 508 string as a :class:`Requirement`; invalid → ``ParseError`` at ``rel:line``."""
-    pin = _SIMPLE_PIN.fullmatch(text)
-    if pin is not None:
-        # `name==version`, what a pinned requirements file is made of: the
-        # Requirement packaging would make, without importing its parser
-        # (most of `envcheck lint`'s start-up; issue 15).
+    simple = _simple_requirement(text)
+    if simple is not None:
+        # `name`, `name==1.2`, `name[extra]>=1.0,<2`: what requirements files
+        # are mostly made of.  The Requirement packaging would make, without
+        # importing its parser (tens of ms of a snapshot's or lint's start-up;
+        # issue 15).  tests/unit/test_unit_pep508_fast_path.py holds this to
+        # packaging's answer.
+        name, extras, specifier = simple
         return Requirement(
             ecosystem="python",
-            name=canonical(pin.group(1)),
-            specifier=f"=={pin.group(2)}",
+            name=canonical(name),
+            specifier=specifier,
             source=_src(rel, line),
+            extras=extras,
             editable=editable,
             hashes=hashes,
             group=group,
@@ -144,9 +148,44 @@ def parse_pep508(
     return _parse_with_packaging(text, rel=rel, line=line, group=group, hashes=hashes, editable=editable)
 
 
-# PEP 508's name (ASCII letters and digits, inner . _ -) and a version in
-# normal form, with the spaces and tabs packaging's tokenizer allows around them.
-_SIMPLE_PIN = re.compile(rf"[ \t]*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*==[ \t]*({NORMAL_VERSION})[ \t]*")
+# PEP 508's name (ASCII letters and digits, inner . _ -), optional extras, and
+# version clauses whose version is in normal form, with the spaces and tabs
+# packaging's tokenizer allows around them.  Anything else — markers, URLs,
+# wildcards, ~=, ===, parentheses — is packaging's to parse.
+_IDENT = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_CLAUSE = r"(?:==|!=|>=|<=|>|<)[ \t]*[^ \t,]+"
+# Matched on the text stripped of spaces and tabs: every run of them left is
+# followed by a fixed character, so no input makes the match backtrack.  The
+# versions are checked afterwards (is_normal_version): one small pattern here
+# compiles in a third of the time one with the version grammar in it took.
+_SIMPLE_REQ = re.compile(
+    rf"({_IDENT})(?:[ \t]*\[[ \t]*({_IDENT}(?:[ \t]*,[ \t]*{_IDENT})*)[ \t]*\])?"
+    rf"(?:[ \t]*({_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*))?"
+)
+_CLAUSE_SPLIT = re.compile(r"(==|!=|>=|<=|>|<)[ \t]*([^ \t,]+)")
+
+
+def _simple_requirement(text: str) -> tuple[str, tuple[str, ...], str] | None:
+    """``(name, extras, specifier)`` as packaging would give them, or None when packaging must decide."""
+    m = _SIMPLE_REQ.fullmatch(text.strip(" \t"))
+    if m is None:
+        return None
+    name, raw_extras, raw_spec = m.groups()
+    extras = tuple(sorted({e.strip() for e in raw_extras.split(",")})) if raw_extras else ()
+    if not raw_spec:
+        return name, extras, ""
+    clauses = _CLAUSE_SPLIT.findall(raw_spec)
+    ops = [op for op, _ in clauses]
+    if len(set(ops)) != len(ops):
+        # Two clauses of one operator: packaging keeps one of two equal
+        # versions (1.0 and 1.0.0) by its own rule.
+        return None
+    for op, version in clauses:
+        if not is_normal_version(version):
+            return None
+        if "+" in version and op not in ("==", "!="):
+            return None  # a local version is an error with an ordering operator
+    return name, extras, spec_str(op + version for op, version in clauses)
 
 
 def _parse_with_packaging(

@@ -34,6 +34,7 @@ import sys
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 _HEADER_LIMIT = 256 * 1024
+_FIRST_READ = 1024
 
 
 def _canon(name: str) -> str:
@@ -89,22 +90,51 @@ def _read_head(path: str) -> Optional[bytes]:
         return None
 
 
-def _editable_from_direct_url(info: str) -> Tuple[bool, Optional[str]]:
-    data = _read_head(os.path.join(info, "direct_url.json"))
-    if data is None:
-        return False, None
+def _name_version(path: str) -> Optional[Tuple[Optional[str], Optional[str]]]:
+    """:func:`_parse_headers` of the file's head; None when it cannot be read.
+
+    Name and Version open nearly every METADATA, whose description can run to
+    hundreds of KB: the complete lines of the first KB answer when both
+    are there (the parse stops at the same line either way), else the whole
+    head is read (issue 15).
+    """
+    try:
+        with open(path, "rb") as fh:
+            start = fh.read(_FIRST_READ)
+            if len(start) == _FIRST_READ:
+                complete = start[: start.rfind(b"\n") + 1]
+                name, version = _parse_headers(complete)
+                if name is not None and version is not None:
+                    return name, version
+                start += fh.read(_HEADER_LIMIT - _FIRST_READ)
+    except OSError:
+        return None
+    return _parse_headers(start)
+
+
+def _direct_url(info: str) -> Tuple[bool, Optional[str], bool]:
+    """``(editable, project directory, has direct_url.json)`` of a dist-info; one failed open when it has none."""
+    path = os.path.join(info, "direct_url.json")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(_HEADER_LIMIT)
+    except FileNotFoundError:
+        return False, None, False  # most distributions: no stat after the failed open
+    except OSError:
+        return False, None, os.path.isfile(path)
+    has = os.path.isfile(path)
     try:
         doc = json.loads(data.decode("utf-8", "replace"))
     except ValueError:
-        return False, None
+        return False, None, has
     if not isinstance(doc, dict):
-        return False, None
+        return False, None, has
     dir_info = doc.get("dir_info")
     url = doc.get("url")
     if isinstance(dir_info, dict) and dir_info.get("editable") is True and isinstance(url, str):
         location = url[len("file://") :] if url.startswith("file://") else url
-        return True, location
-    return False, None
+        return True, location, has
+    return False, None, has
 
 
 class _Finder:
@@ -116,16 +146,16 @@ class _Finder:
 
     def add(self, info: str, kind: str, location: str, active: bool, linked: Optional[str] = None) -> None:
         if kind == "dist-info":
-            head = _read_head(os.path.join(info, "METADATA"))
+            found = _name_version(os.path.join(info, "METADATA"))
         elif kind == "egg-info" and os.path.isdir(info):
-            head = _read_head(os.path.join(info, "PKG-INFO"))
+            found = _name_version(os.path.join(info, "PKG-INFO"))
         elif kind == "egg":
-            head = _read_head(os.path.join(info, "EGG-INFO", "PKG-INFO"))
+            found = _name_version(os.path.join(info, "EGG-INFO", "PKG-INFO"))
         else:  # a single-file .egg-info is the PKG-INFO itself
-            head = _read_head(info)
-        if head is None:
+            found = _name_version(info)
+        if found is None:
             return  # importlib.metadata sees no metadata; pip skips it too
-        name, version = _parse_headers(head)
+        name, version = found
         if not name or version is None:
             self.notes.append("%s: no Name or Version in metadata, skipped (pip skips it too)" % info)
             return
@@ -136,8 +166,7 @@ class _Finder:
         editable, project = (False, None)
         has_direct_url = False
         if kind == "dist-info":
-            editable, project = _editable_from_direct_url(info)
-            has_direct_url = os.path.isfile(os.path.join(info, "direct_url.json"))
+            editable, project, has_direct_url = _direct_url(info)
         self.dists.append(
             {
                 "name": name,

@@ -6,8 +6,10 @@ environment.  Extension files come from each distribution's ``RECORD`` (node:
 the package root, ``build/Release``, ``build/Debug`` and ``prebuilds/*``,
 where node-gyp and prebuildify put addons); each is read with
 :func:`envcheck.elf.read_dynamic_file` (a few pages of headers).  What was
-read is cached by path and ``stat`` in ``$XDG_CACHE_HOME/envcheck/native.json``
-so a second scan of an unchanged venv reads no ELF at all.
+read — the RECORD's candidate files and each file's ELF facts — is cached by
+path and ``stat`` in ``$XDG_CACHE_HOME/envcheck/native/<project+interpreter>.json``
+(see :class:`ElfCache`), so a second scan of an unchanged venv parses no RECORD
+and reads no ELF: it stats each RECORD and each extension, and that is all.
 
 Providers: ``dpkg-query -S`` (one call for every library resolved) on
 Debian-like hosts, the apk database on Alpine; elsewhere the version in the
@@ -20,12 +22,14 @@ import glob
 import json
 import os
 import re
+import stat
 import subprocess
-import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from envcheck._cache import RACY_SECONDS, cache_home, fnv64, write_entry
 from envcheck.elf import ElfDynamic, is_elf, read_dynamic_file
 from envcheck.native import (
     MAX_EXTENSIONS,
@@ -45,8 +49,10 @@ from envcheck.native import (
 )
 from envcheck.snapshot import Package
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_ENTRIES = 50_000
+#: Environments (project + interpreter search path) whose native facts are remembered.
+MAX_CACHE_FILES = 64
 CAP_RECORD = 8 * 1024 * 1024
 CAP_STATIC_RUNTIME = 32 * 1024 * 1024
 # Files listed per node package before giving up on it: addons sit at the top of a few known folders.
@@ -60,26 +66,49 @@ _RUNTIME_MODULE = re.compile(r"^(_ssl|_sqlite3)(?:\.[\w-]+)?\.so$")
 
 
 class ElfCache:
-    """ELF facts by absolute path, valid while (size, mtime_ns, inode) match."""
+    """What a scan read, kept between runs while the files it came from are unchanged.
+
+    ``entries``: ELF facts by absolute path, valid while (size, mtime_ns,
+    inode) match — an extension rebuilt in place is read again.  ``records``:
+    the extension and vendored-library paths a distribution's ``RECORD``
+    lists, by ``.dist-info`` path, valid while the RECORD's own stat matches
+    (pip rewrites it on every install), so a warm scan stats files instead of
+    parsing a few thousand RECORD lines per distribution.  ``owners``: dpkg's
+    provider of each library, valid while dpkg's status file is unchanged.
+
+    A file changed within the last :data:`envcheck._cache.RACY_SECONDS` is
+    never vouched for (it may change again within the same timestamp tick).
+    Entries no lookup touched are dropped when the cache is saved, so a cache
+    file describes one environment exactly; nothing changed, nothing written.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.entries: dict[str, list[Any]] = {}
+        self.records: dict[str, list[Any]] = {}
         # Library path → [size, mtime_ns, ino, package, version] (package None: dpkg does not know it),
         # valid while dpkg's status file is unchanged (``dpkg_stamp``).
         self.owners: dict[str, list[Any]] = {}
         self.dpkg_stamp: int | None = None
         self.dirty = False
+        self._used: dict[str, set[str]] = {"files": set(), "records": set(), "owners": set()}
+        self._now = time.time()
         if path is not None:
             try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
+                doc = json.loads(path.read_bytes())
             except (OSError, ValueError, RecursionError):
                 doc = None
-            if isinstance(doc, dict) and doc.get("version") == CACHE_VERSION and isinstance(doc.get("files"), dict):
-                self.entries = doc["files"]
-                if isinstance(doc.get("owners"), dict) and isinstance(doc.get("dpkg_stamp"), int):
-                    self.owners = doc["owners"]
+            if isinstance(doc, dict) and doc.get("version") == CACHE_VERSION:
+                for name, attr in (("files", "entries"), ("records", "records"), ("owners", "owners")):
+                    if isinstance(doc.get(name), dict):
+                        setattr(self, attr, doc[name])
+                if isinstance(doc.get("dpkg_stamp"), int):
                     self.dpkg_stamp = doc["dpkg_stamp"]
+                else:
+                    self.owners = {}
+
+    def _settled(self, st: os.stat_result) -> bool:
+        return st.st_mtime_ns / 1e9 < self._now - RACY_SECONDS
 
     def owners_for(self, paths: Sequence[str], stamp: int, timeout: float) -> dict[str, tuple[str, str]]:
         """dpkg's providers of ``paths``, asking dpkg only about paths not cached under this ``stamp``."""
@@ -92,6 +121,7 @@ class ElfCache:
             except OSError:
                 continue
             keys[p] = [st.st_size, st.st_mtime_ns, st.st_ino]
+        self._used["owners"].update(keys)
         missing = [p for p, k in keys.items() if not (isinstance(self.owners.get(p), list) and self.owners[p][:3] == k)]
         if missing:
             fresh = _dpkg_owners(missing, timeout)
@@ -107,36 +137,76 @@ class ElfCache:
                 out[p] = (hit[3], hit[4])
         return out
 
-    def read(self, path: str) -> ElfDynamic | None:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
+    def read(self, path: str, st: os.stat_result | None = None) -> ElfDynamic | None:
+        """The ELF facts of ``path`` (``st``: its stat, when the caller has it)."""
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return None
         key = [st.st_size, st.st_mtime_ns, st.st_ino]
+        self._used["files"].add(path)
         hit = self.entries.get(path)
         if isinstance(hit, list) and len(hit) == 4 and hit[:3] == key:
             return _from_cached(hit[3])
         dynamic = read_dynamic_file(path)
-        if len(self.entries) < CACHE_ENTRIES:
+        if len(self.entries) < CACHE_ENTRIES and self._settled(st):
             self.entries[path] = [*key, _to_cached(dynamic)]
+            self.dirty = True
+        elif path in self.entries:
+            del self.entries[path]
             self.dirty = True
         return dynamic
 
-    def save(self) -> None:
-        """Write atomically; a cache that cannot be written is simply not kept."""
-        if self.path is None or not self.dirty:
-            return
+    def record(self, dist_info: str) -> tuple[list[str], list[str]]:
+        """``(extensions, vendored)``: the paths, relative to site-packages, ``dist_info``'s RECORD lists."""
+        record = os.path.join(dist_info, "RECORD")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".native-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                doc = {"version": CACHE_VERSION, "files": self.entries, "owners": self.owners}
-                if self.dpkg_stamp is not None:
-                    doc["dpkg_stamp"] = self.dpkg_stamp
-                json.dump(doc, fh)
-            os.replace(tmp, self.path)
+            st = os.stat(record)
         except OSError:
-            return
+            return [], []
+        key = [st.st_size, st.st_mtime_ns, st.st_ino]
+        self._used["records"].add(dist_info)
+        hit = self.records.get(dist_info)
+        if (
+            isinstance(hit, list)
+            and len(hit) == 5
+            and hit[:3] == key
+            and isinstance(hit[3], list)
+            and isinstance(hit[4], list)
+            and all(isinstance(x, str) for x in hit[3] + hit[4])
+        ):
+            return hit[3], hit[4]
+        extensions, vendored = _record_candidates(record)
+        if len(self.records) < CACHE_ENTRIES and self._settled(st):
+            self.records[dist_info] = [*key, extensions, vendored]
+            self.dirty = True
+        elif dist_info in self.records:
+            del self.records[dist_info]
+            self.dirty = True
+        return extensions, vendored
+
+    def save(self) -> bool:
+        """Write atomically what this scan used, if anything changed (True); a cache that cannot be written is not kept."""
+        if self.path is None:
+            return False
+        for table, used in ((self.entries, self._used["files"]), (self.records, self._used["records"])):
+            for stale in [k for k in table if k not in used]:
+                del table[stale]
+                self.dirty = True
+        if self.owners and self._used["owners"]:
+            for stale in [k for k in self.owners if k not in self._used["owners"]]:
+                del self.owners[stale]
+                self.dirty = True
+        if not self.dirty:
+            return False
+        doc: dict[str, Any] = {"version": CACHE_VERSION, "files": self.entries, "records": self.records}
+        doc["owners"] = self.owners
+        if self.dpkg_stamp is not None:
+            doc["dpkg_stamp"] = self.dpkg_stamp
+        write_entry(self.path, doc)
+        self.dirty = False
+        return True
 
 
 def _to_cached(d: ElfDynamic | None) -> Any:
@@ -160,27 +230,71 @@ def _from_cached(raw: Any) -> ElfDynamic | None:
     )
 
 
-def default_cache_path(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CACHE_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".cache")
-    return Path(base) / "envcheck" / "native.json"
+def default_cache_path(root: Path, probe_path: Sequence[str], environ: Mapping[str, str]) -> Path | None:
+    """One cache file per project and interpreter search path; None when caching is off (ENVCHECK_NO_CACHE)."""
+    home = cache_home(environ, "native")
+    if home is None:
+        return None
+    return home / f"{fnv64(json.dumps([os.path.abspath(root), list(probe_path)])):016x}.json"
+
+
+def _prune_cache_dir(keep: Path) -> None:
+    """At most :data:`MAX_CACHE_FILES` environments are remembered; the least recently written go."""
+    entries: list[tuple[float, str]] = []
+    try:
+        with os.scandir(keep.parent) as it:
+            for child in it:
+                if child.name.endswith(".json") and child.path != str(keep):
+                    try:
+                        entries.append((child.stat().st_mtime, child.path))
+                    except OSError:
+                        continue
+    except OSError:
+        return
+    entries.sort()
+    # The single native.json of earlier envchecks (every environment in one file) is not read any more.
+    stale = [path for _, path in entries[: max(0, len(entries) - (MAX_CACHE_FILES - 1))]]
+    for path in [*stale, os.path.join(os.path.dirname(keep.parent), "native.json")]:
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
 
 
 # --------------------------------------------------------------------------- extensions
 
 
-def _record_files(dist_info: str) -> list[str]:
+def _record_candidates(record: str) -> tuple[list[str], list[str]]:
+    """The RECORD entries that may be extensions or vendored shared libraries, in file order."""
     try:
-        with open(os.path.join(dist_info, "RECORD"), "rb") as fh:
+        with open(record, "rb") as fh:
             data = fh.read(CAP_RECORD)
     except OSError:
-        return []
-    out = []
+        return [], []
+    extensions: list[str] = []
+    vendored: list[str] = []
     for line in data.decode("utf-8", "replace").splitlines():
+        # Both kinds have ".so" or ".node" in their name: most lines are ruled out by one test.
+        if ".so" not in line and ".node" not in line:
+            continue
         name = line.rsplit(",", 2)[0] if line.count(",") >= 2 else line
         name = name.strip().strip('"')
-        if name and not os.path.isabs(name):
-            out.append(name)
-    return out
+        if not name or os.path.isabs(name):
+            continue
+        base = name.rpartition("/")[2]
+        if VENDOR_DIRS.search(name) and is_shared_library(base):
+            vendored.append(name)
+        elif is_extension(base):
+            extensions.append(name)
+    return extensions, vendored
+
+
+def _regular(path: str) -> os.stat_result | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
 
 
 def _python_extensions(
@@ -194,16 +308,16 @@ def _python_extensions(
             continue
         site = os.path.dirname(pkg.path)
         key = ("python", pkg.name, pkg.path)
-        for rel in _record_files(pkg.path):
-            base = rel.rpartition("/")[2]
+        extensions, libs = cache.record(pkg.path)
+        for rel in libs:
+            if _regular(os.path.normpath(os.path.join(site, rel))) is not None:
+                vendored.setdefault(key, []).append(rel.rpartition("/")[2])
+        for rel in extensions:
             full = os.path.normpath(os.path.join(site, rel))
-            if VENDOR_DIRS.search(rel) and is_shared_library(base):
-                if os.path.isfile(full):
-                    vendored.setdefault(key, []).append(base)
+            st = _regular(full)
+            if st is None:
                 continue
-            if not is_extension(base) or not os.path.isfile(full):
-                continue
-            dynamic = cache.read(full)
+            dynamic = cache.read(full, st)
             if dynamic is None:
                 unreadable.append(full)
             else:
@@ -338,7 +452,8 @@ def scan_host_native(
     cache_path: Path | None = None,
 ) -> tuple[Native, list[str]]:
     """The host's ``native`` facts; ``probe_path`` is the interpreter's ``sys.path`` as the probe reported it."""
-    cache = ElfCache(cache_path if cache_path is not None else default_cache_path(environ))
+    default = cache_path is None
+    cache = ElfCache(default_cache_path(root, probe_path, environ) if default else cache_path)
     found, vendored, unreadable = _python_extensions(packages.get("python", ()), cache)
     node_found, node_unreadable = _node_extensions(root, packages.get("node", ()), cache)
     found += node_found
@@ -379,7 +494,8 @@ def scan_host_native(
             lib = _static_version(key, path)
         if lib is not None:
             python[key] = lib
-    cache.save()
+    if cache.save() and default and cache.path is not None:
+        _prune_cache_dir(cache.path)
     notes: list[str] = []
     foreign = [f for f in unreadable if not is_elf(f)]
     unreadable = [f for f in unreadable if f not in set(foreign)]

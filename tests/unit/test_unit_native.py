@@ -9,7 +9,9 @@ The two objects in tests/data/elf were built with gcc on Debian bookworm
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -159,6 +161,9 @@ def test_host_scan_finds_vendored_copies_and_caches_by_stat(tmp_path: Path) -> N
     shutil.copy(LIB, sp / "foo.libs" / "libfoo.so.1")
     record = sp / "foo-1.0.dist-info" / "RECORD"
     record.write_text(record.read_text() + "foo.libs/libfoo.so.1,sha256=y,13928\n")
+    then = time.time() - 60  # installed a while ago: a file changed within the racy window is not cached
+    for path in sp.rglob("*"):
+        os.utime(path, (then, then))
     pkg = Package("foo", "1.0", path=str(sp / "foo-1.0.dist-info"))
     cache_file = tmp_path / "cache" / "native.json"
     native, notes = scan_host_native(tmp_path, {"python": (pkg,)}, [], environ={}, timeout=10, cache_path=cache_file)
