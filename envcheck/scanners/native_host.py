@@ -23,7 +23,6 @@ import json
 import os
 import re
 import stat
-import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -538,6 +537,8 @@ def _static_version(key: str, path: str) -> LinkedLibrary | None:
 
 def _dpkg_query(args: list[str], timeout: float) -> str | None:
     """``dpkg-query ARGS``'s output in the C locale; None when it cannot run (no dpkg, timeout)."""
+    import subprocess  # only on a cache miss: a warm scan starts no process
+
     try:
         res = subprocess.run(
             ["dpkg-query", *args],
