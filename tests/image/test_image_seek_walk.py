@@ -53,8 +53,22 @@ def _outcome(fn: Any) -> LayerIndex | tuple[str, str]:
 
 
 def _both_ways(blob: bytes, *, expected: str | None = None, verify: walker.Verify = "full") -> tuple[Any, Any]:
-    """The layer walked as a stream and walked on disk with seeks."""
+    """The layer walked as a stream and walked on disk with seeks.
+
+    The stream is read by the fast header reader too, so it is first held
+    equal to tarfile's own reading of every header (ENVCHECK_TAR_HEADERS=tarfile),
+    plain and gzip-compressed.
+    """
     streamed = _outcome(lambda: walk_layer(io.BytesIO(blob), "L", expected=expected, verify=verify))
+    streamed_gz = _outcome(lambda: walk_layer(io.BytesIO(gzip.compress(blob, mtime=0)), "L", verify=verify))
+    os.environ["ENVCHECK_TAR_HEADERS"] = "tarfile"
+    try:
+        reference = _outcome(lambda: walk_layer(io.BytesIO(blob), "L", expected=expected, verify=verify))
+        reference_gz = _outcome(lambda: walk_layer(io.BytesIO(gzip.compress(blob, mtime=0)), "L", verify=verify))
+    finally:
+        del os.environ["ENVCHECK_TAR_HEADERS"]
+    assert streamed == reference
+    assert streamed_gz == reference_gz
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "layer"
         path.write_bytes(blob)
