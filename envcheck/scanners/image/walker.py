@@ -36,6 +36,7 @@ import itertools
 import lzma
 import os
 import posixpath
+import queue
 import re
 import struct
 import tarfile
@@ -509,7 +510,92 @@ def _hasher() -> ThreadPoolExecutor:
 
 
 def _update(sha: Any, batch: list[bytes]) -> None:
-    sha.update(b"".join(batch))
+    for data in batch:  # no joined copy: hashlib releases the GIL for each piece alike
+        sha.update(data)
+
+
+_INFLATE_CHUNK = MIB
+_INFLATE_DEPTH = 4
+
+
+class _Inflating:
+    """A compressed layer inflated on its own thread, one chunk ahead of the walk.
+
+    Inflating (ISA-L, zlib, bzip2, xz, zstd) and hashing a registry download
+    release the GIL, so they run on the other core while this thread parses
+    headers.  At most ``_INFLATE_DEPTH`` chunks of 1 MiB wait in between
+    (bounded memory).  What the inflater raises (a truncated stream, a
+    digest mismatch at the end of a download) is raised here, by the read
+    that reaches it, exactly as if this thread had inflated the bytes.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=_INFLATE_DEPTH)
+        self._stop = threading.Event()
+        self._buf = b""
+        self._off = 0
+        self._end: BaseException | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, args=(stream,), name="envcheck-inflate", daemon=True)
+        self._thread.start()
+
+    def _run(self, stream: Any) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = stream.read(_INFLATE_CHUNK)
+                self._put(chunk)
+                if not chunk:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it as its own
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def _next(self) -> bool:
+        """Take the next chunk into the buffer; False at the end of the stream."""
+        if self._end is not None:
+            raise self._end
+        if self._ended:
+            return False
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._end = item
+            raise item
+        if not item:
+            self._ended = True
+            return False
+        self._buf, self._off = item, 0
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        """``n`` bytes (fewer only at the end), as a buffered reader returns them."""
+        if n is None or n < 0:
+            n = MAX_LAYER_BYTES
+        parts: list[bytes] = []
+        while n > 0:
+            if self._off >= len(self._buf) and not self._next():
+                break
+            part = self._buf[self._off : self._off + n]
+            self._off += len(part)
+            n -= len(part)
+            parts.append(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def close(self) -> None:
+        """Stop the inflater (wherever it is) and wait for its thread to end."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)  # unblock a put
+            except queue.Empty:
+                pass
+        self._thread.join()
 
 
 def gzip_module() -> Any:
@@ -650,6 +736,7 @@ def _walk_layer(
 ) -> LayerIndex:
     index = LayerIndex()
     bad = bad_data()
+    inflating: _Inflating | None = None
     try:
         if not stored.peek(1):
             raise ImageError(f"layer {what}: empty blob, not a tar archive")
@@ -659,7 +746,8 @@ def _walk_layer(
                 raise ImageError(f"layer {what}: not a tar archive")
             plain, stored.limit, stored.what = stored, MAX_LAYER_BYTES, f"layer {what}"
         else:
-            plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}", hashed=verify == "full")
+            inflating = _Inflating(stream)
+            plain = _Counting(inflating, limit=MAX_LAYER_BYTES, what=f"layer {what}", hashed=verify == "full")
             plain.compressed = stored
         if os.environ.get("ENVCHECK_TAR_HEADERS") == "tarfile":
             # tarfile reads every header (the reference the fast reader is tested against).
@@ -682,6 +770,8 @@ def _walk_layer(
             trailer = TRAILER_CAP - max(0, plain.count - (end + 512))
         if not plain.drain(trailer):
             raise ImageError(f"layer {what}: more than {TRAILER_CAP // MIB} MiB after the end of its tar")
+        if inflating is not None:
+            inflating.close()  # at its end: the inflater thread has returned, ``stored`` is this thread's again
         if stream is not None and not stored.drain(TRAILER_CAP):
             raise ImageError(f"layer {what}: trailing data after the compressed stream")
     except ImageError:
@@ -693,6 +783,9 @@ def _walk_layer(
         if "unexpected end" in reason or "truncated" in reason.lower():
             raise ImageError(f"layer {what}: truncated (unexpected end of data)") from None
         raise ImageError(f"layer {what}: unreadable ({reason})") from None
+    finally:
+        if inflating is not None:
+            inflating.close()  # stopped before anyone reads ``stored`` again (a digest check of a failed walk)
     if verify == "off":
         return index
     # A trusted stream was read to its end above without raising: its bytes are ``expected``.
