@@ -1362,8 +1362,9 @@ class MergedView:
 
     def __init__(self, layers: Iterable[LayerIndex]) -> None:
         merged: dict[str, Entry] = {}
+        ancestors: set[str] = set()
         for layer in layers:
-            _apply(merged, layer)
+            _apply(merged, layer, ancestors)
         self.entries = {p: e for p, e in merged.items() if e.kind != "dir"}
         dirs: set[str] = {p for p, e in merged.items() if e.kind == "dir"}
         for p in self.entries:
@@ -1442,8 +1443,14 @@ class MergedView:
                 yield path
 
 
-def _apply(merged: dict[str, Entry], layer: LayerIndex) -> None:
-    """Lay ``layer`` over ``merged`` (OCI image spec, "Applying changesets")."""
+def _apply(merged: dict[str, Entry], layer: LayerIndex, ancestors: set[str]) -> None:
+    """Lay ``layer`` over ``merged`` (OCI image spec, "Applying changesets").
+
+    ``ancestors`` holds at least every directory above a path in ``merged``
+    (the root "" included); it is kept up to date here.  Only a hidden path
+    among them can have anything beneath it to remove, so most layers skip
+    the scan of every merged path.
+    """
     hidden: set[str] = set(layer.opaque)
     hidden.update(layer.whiteouts)
     for path, entry in layer.entries.items():
@@ -1458,10 +1465,18 @@ def _apply(merged: dict[str, Entry], layer: LayerIndex) -> None:
             parent = parent.rpartition("/")[0]
     for w in layer.whiteouts:
         merged.pop(w, None)
+    hidden &= ancestors
     if hidden:
         for p in [p for p in merged if _under(p, hidden)]:
             del merged[p]
     merged.update(layer.entries)
+    for path in layer.entries:
+        parent = path.rpartition("/")[0]
+        while parent not in ancestors:
+            ancestors.add(parent)
+            if not parent:
+                break
+            parent = parent.rpartition("/")[0]
 
 
 def _under(path: str, prefixes: set[str]) -> bool:
