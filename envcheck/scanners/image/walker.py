@@ -1221,7 +1221,12 @@ def _index_headers(tf: tarfile.TarFile, window: FileRange | _StreamBlocks, index
 
 
 def _parse_header(buf: bytes, kind: bytes, pos: int, encoding: str, errors: str) -> tuple[_Header, int]:
-    chksum = _nti(buf[148:156])
+    try:
+        # int() strips what tarfile strips; only an empty field (0 for
+        # tarfile) or a base-256 one fails here and goes the long way.
+        chksum = int(buf[148:156].partition(b"\x00")[0], 8)
+    except ValueError:
+        chksum = _nti(buf[148:156])
     # The unsigned byte sum of the header, the checksum field counted as
     # spaces.  adler32's low half is 1 + the byte sum mod 65521, exact for
     # 256 bytes (at most 65280): two C calls instead of summing 512 ints.
