@@ -49,6 +49,17 @@ def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[f
     return wall, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
 
 
+def compile_bytecode(src: Path | None = None) -> None:
+    """Byte-compile the envcheck package timed (this checkout's, or ``src``'s), as ``pip install`` does.
+
+    An editable install (or PYTHONPATH) leaves envcheck as source, and with
+    PYTHONDONTWRITEBYTECODE set every child run would compile each module
+    again: start-up an installed envcheck never pays.
+    """
+    package = (src or Path(__file__).resolve().parents[1]) / "envcheck"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True, stdout=subprocess.DEVNULL)
+
+
 def paired(commands: Mapping[str, tuple[Sequence[str], Mapping[str, str] | None]], runs: int) -> dict[str, Figure]:
     """Run every command once to warm up, then ``runs`` interleaved rounds; medians per command."""
     for cmd, env in commands.values():
