@@ -514,35 +514,38 @@ def _update(sha: Any, batch: list[bytes]) -> None:
         sha.update(data)
 
 
-_INFLATE_CHUNK = MIB
-_INFLATE_DEPTH = 4
+_INFLATE_CHUNK, _INFLATE_DEPTH = MIB, 4
+# A download is read in the 64 KiB pieces it arrives in (no re-joining).
+_FETCH_CHUNK, _FETCH_DEPTH = 64 * KIB, 16
 
 
-class _Inflating:
-    """A compressed layer inflated on its own thread, one chunk ahead of the walk.
+class _ReadAhead:
+    """A stream read on its own thread, a bounded number of chunks ahead of its reader.
 
-    Inflating (ISA-L, zlib, bzip2, xz, zstd) and hashing a registry download
-    release the GIL, so they run on the other core while this thread parses
-    headers.  At most ``_INFLATE_DEPTH`` chunks of 1 MiB wait in between
-    (bounded memory).  What the inflater raises (a truncated stream, a
-    digest mismatch at the end of a download) is raised here, by the read
-    that reaches it, exactly as if this thread had inflated the bytes.
+    A compressed layer is inflated this way (ISA-L, zlib, bzip2, xz and
+    zstd release the GIL) while the walk parses its headers; a layer that
+    arrives as a stream (a registry download: TLS, sha256) is fetched this
+    way while it is inflated.  At most ``depth`` chunks of ``chunk`` bytes
+    wait in between (bounded memory).  What the stream raises (a truncated
+    gzip, a digest mismatch at the end of a download) is raised here, by the
+    read that reaches it, exactly as if this thread had read the bytes.
     """
 
-    def __init__(self, stream: Any) -> None:
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=_INFLATE_DEPTH)
+    def __init__(self, stream: Any, chunk: int, depth: int) -> None:
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._chunk = chunk
         self._stop = threading.Event()
         self._buf = b""
         self._off = 0
         self._end: BaseException | None = None
         self._ended = False
-        self._thread = threading.Thread(target=self._run, args=(stream,), name="envcheck-inflate", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(stream,), name="envcheck-read-ahead", daemon=True)
         self._thread.start()
 
     def _run(self, stream: Any) -> None:
         try:
             while not self._stop.is_set():
-                chunk = stream.read(_INFLATE_CHUNK)
+                chunk = stream.read(self._chunk)
                 self._put(chunk)
                 if not chunk:
                     return
@@ -700,7 +703,9 @@ def walk_layer(
         window.seek(0)
         blob = window
     trusted = self_verifying and expected is not None
-    stored = _Counting(blob, what=what, hashed=verify != "off" and not trusted)
+    # A stream (a download, a pipe) is fetched on a thread of its own, beside the inflating.
+    fetching = _ReadAhead(blob, _FETCH_CHUNK, _FETCH_DEPTH) if window is None else None
+    stored = _Counting(fetching or blob, what=what, hashed=verify != "off" and not trusted)
     try:
         return _walk_layer(stored, what, expected, verify, trusted=trusted)
     except ImageError as err:
@@ -708,6 +713,9 @@ def walk_layer(
         # when the manifest names its digest, that is the truer diagnosis (and
         # which error comes first otherwise depends on where the damage fell).
         raise _digest_error(stored, what, expected) or err from None
+    finally:
+        if fetching is not None:
+            fetching.close()  # before the caller reads (or closes) the stream again
 
 
 def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageError | None:
@@ -736,7 +744,7 @@ def _walk_layer(
 ) -> LayerIndex:
     index = LayerIndex()
     bad = bad_data()
-    inflating: _Inflating | None = None
+    inflating: _ReadAhead | None = None
     try:
         if not stored.peek(1):
             raise ImageError(f"layer {what}: empty blob, not a tar archive")
@@ -746,7 +754,7 @@ def _walk_layer(
                 raise ImageError(f"layer {what}: not a tar archive")
             plain, stored.limit, stored.what = stored, MAX_LAYER_BYTES, f"layer {what}"
         else:
-            inflating = _Inflating(stream)
+            inflating = _ReadAhead(stream, _INFLATE_CHUNK, _INFLATE_DEPTH)
             plain = _Counting(inflating, limit=MAX_LAYER_BYTES, what=f"layer {what}", hashed=verify == "full")
             plain.compressed = stored
         if os.environ.get("ENVCHECK_TAR_HEADERS") == "tarfile":
