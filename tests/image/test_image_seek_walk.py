@@ -362,3 +362,16 @@ def test_layers_walked_two_at_a_time_come_back_in_manifest_order_with_their_own_
     results = walker.walk_layers([job(n) for n in range(5)])
     assert [r.members if isinstance(r, LayerIndex) else str(r) for r in results] == [0, 1, "layer 2 is broken", 3, 4]
     assert len(seen) == 2  # a bounded pool of two
+
+
+def test_read_ahead_threads_end_with_the_walk_whether_it_succeeds_or_fails() -> None:
+    """A streamed layer is fetched and inflated on threads of their own; none outlives its walk."""
+    import threading
+
+    layer = gzip.compress(layer_tar(standard_layers()[0]), mtime=0)
+    assert isinstance(walk_layer(io.BytesIO(layer), "L", expected=sha(layer)), LayerIndex)
+    truncated = _outcome(lambda: walk_layer(io.BytesIO(layer[: len(layer) // 2]), "L"))
+    assert truncated[0] == "error" and "truncated" in truncated[1]  # type: ignore[index]
+    tampered = _outcome(lambda: walk_layer(io.BytesIO(layer), "L", expected=sha(b"other")))
+    assert tampered[0] == "error" and "digest mismatch" in tampered[1]  # type: ignore[index]
+    assert not [t for t in threading.enumerate() if t.name.startswith("envcheck-read-ahead")]
