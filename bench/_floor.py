@@ -38,8 +38,11 @@ class Figure:
 def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[float, int, float]:
     """Wall seconds, peak RSS (KiB) and CPU seconds (wait4 rusage) of one child run; exits on failure."""
     t0 = time.perf_counter()
+    # Children start in "/": ``python -m envcheck`` puts its working directory
+    # first on sys.path, so run from a checkout it would import that
+    # checkout's envcheck and ignore the PYTHONPATH of --envcheck-src.
     proc = subprocess.Popen(
-        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd="/"
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
