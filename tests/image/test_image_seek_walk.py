@@ -375,3 +375,24 @@ def test_read_ahead_threads_end_with_the_walk_whether_it_succeeds_or_fails() -> 
     tampered = _outcome(lambda: walk_layer(io.BytesIO(layer), "L", expected=sha(b"other")))
     assert tampered[0] == "error" and "digest mismatch" in tampered[1]  # type: ignore[index]
     assert not [t for t in threading.enumerate() if t.name.startswith("envcheck-read-ahead")]
+
+
+@given(
+    data=st.binary(min_size=0, max_size=5000),
+    asks=st.lists(st.tuples(st.integers(0, 6000), st.integers(0, 600)), max_size=8),
+    keep=st.integers(0, 2000),
+)
+@settings(max_examples=200, deadline=None)
+def test_an_elf_reader_on_disk_skips_ahead_yet_reads_what_a_stream_reads(
+    data: bytes, asks: list[tuple[int, int]], keep: int
+) -> None:
+    """Past its kept head, ForwardReader moves a FileRange forward instead of reading through it."""
+    from envcheck.elf import ForwardReader
+
+    with tempfile.TemporaryFile() as fh:
+        fh.write(b"pad" + data)
+        fh.flush()
+        window = walker.FileRange(fh.fileno(), 3, len(data))
+        on_disk = ForwardReader(window, cap=4000, keep_head=keep)
+        streamed = ForwardReader(io.BytesIO(data), cap=4000, keep_head=keep)
+        assert [on_disk(o, n) for o, n in asks] == [streamed(o, n) for o, n in asks]
