@@ -396,3 +396,49 @@ def test_an_elf_reader_on_disk_skips_ahead_yet_reads_what_a_stream_reads(
         on_disk = ForwardReader(window, cap=4000, keep_head=keep)
         streamed = ForwardReader(io.BytesIO(data), cap=4000, keep_head=keep)
         assert [on_disk(o, n) for o, n in asks] == [streamed(o, n) for o, n in asks]
+
+
+def _naive_merge(layers: list[LayerIndex]) -> dict[str, str]:
+    """The changeset rules applied by scanning every merged path for every layer (the code before issue 15)."""
+    merged: dict[str, walker.Entry] = {}
+    for layer in layers:
+        hidden = set(layer.opaque) | layer.whiteouts
+        for path, entry in layer.entries.items():
+            if entry.kind != "dir":
+                hidden.add(path)
+            parent = path if entry.kind == "dir" else path.rpartition("/")[0]
+            while parent:
+                lower = merged.get(parent)
+                if lower is not None and lower.kind != "dir":
+                    del merged[parent]
+                parent = parent.rpartition("/")[0]
+        for w in layer.whiteouts:
+            merged.pop(w, None)
+        for p in [p for p in merged if walker._under(p, hidden)]:
+            del merged[p]
+        merged.update(layer.entries)
+    return {p: e.kind for p, e in merged.items() if e.kind != "dir"}
+
+
+_TREE = st.sampled_from(["a", "a/b", "a/b/c", "a/b/d", "a/e", "f", "f/g", "f/g/h", "x"])
+
+
+@st.composite
+def _layer_indexes(draw: st.DrawFn) -> LayerIndex:
+    index = LayerIndex()
+    for _ in range(draw(st.integers(0, 6))):
+        path, kind = draw(_TREE), draw(st.sampled_from(["file", "dir", "symlink", "whiteout", "opaque"]))
+        if kind == "whiteout":
+            index.whiteouts.add(path)
+        elif kind == "opaque":
+            index.opaque.add(draw(st.one_of(_TREE, st.just(""))))
+        else:
+            index.entries[path] = walker.Entry(kind)
+    return index
+
+
+@given(layers=st.lists(_layer_indexes(), min_size=1, max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_merging_layers_hides_exactly_what_scanning_every_merged_path_hides(layers: list[LayerIndex]) -> None:
+    view = walker.MergedView(layers)
+    assert {p: e.kind for p, e in view.entries.items()} == _naive_merge(layers)
