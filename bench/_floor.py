@@ -38,8 +38,11 @@ class Figure:
 def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[float, int, float]:
     """Wall seconds, peak RSS (KiB) and CPU seconds (wait4 rusage) of one child run; exits on failure."""
     t0 = time.perf_counter()
+    # Children start in "/": ``python -m envcheck`` puts its working directory
+    # first on sys.path, so run from a checkout it would import that
+    # checkout's envcheck and ignore the PYTHONPATH of --envcheck-src.
     proc = subprocess.Popen(
-        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd="/"
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -47,6 +50,17 @@ def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> tuple[f
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
     return wall, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
+
+
+def compile_bytecode(src: Path | None = None) -> None:
+    """Byte-compile the envcheck package timed (this checkout's, or ``src``'s), as ``pip install`` does.
+
+    An editable install (or PYTHONPATH) leaves envcheck as source, and with
+    PYTHONDONTWRITEBYTECODE set every child run would compile each module
+    again: start-up an installed envcheck never pays.
+    """
+    package = (src or Path(__file__).resolve().parents[1]) / "envcheck"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True, stdout=subprocess.DEVNULL)
 
 
 def paired(commands: Mapping[str, tuple[Sequence[str], Mapping[str, str] | None]], runs: int) -> dict[str, Figure]:

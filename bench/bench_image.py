@@ -130,6 +130,9 @@ def main(argv: list[str]) -> int:
     finally:
         testbed.stop(eng)
     envcheck = [sys.executable, "-m", "envcheck"]
+    _floor.compile_bytecode()
+    if args.envcheck_src:
+        _floor.compile_bytecode(Path(args.envcheck_src).resolve())
     print(f"before: {_floor.load()}")
     rows = []
     for name, archive in archives.items():

@@ -109,6 +109,9 @@ def main() -> int:
                 old = dict(env, PYTHONPATH=str(Path(args.envcheck_src).resolve()))
                 commands["envcheck registry: (--envcheck-src)"] = (commands["envcheck registry:"][0], old)
                 commands["envcheck oci: (--envcheck-src)"] = (commands["envcheck oci:"][0], old)
+            _floor.compile_bytecode()
+            if args.envcheck_src:
+                _floor.compile_bytecode(Path(args.envcheck_src).resolve())
             figs = _floor.paired(commands, args.runs)
             inflate = _floor.median_inflate(layers, args.runs)
             largest = max(layers, key=lambda p: p.stat().st_size)

@@ -317,6 +317,9 @@ class ForwardReader:
         self._head = bytearray()
         self._kept: dict[int, bytes] = {}
         self._pos = 0
+        # A member on disk (a FileRange) can move forward without reading what
+        # it passes: past the kept head, those bytes would only be dropped.
+        self._skip: Callable[[int], int] | None = getattr(fh, "skip", None)
 
     def _consume(self, n: int) -> bytes:
         data = self._fh.read(n)
@@ -335,6 +338,13 @@ class ForwardReader:
                 return hit[: end - offset]
             return bytes(self._head[offset:end])
         while self._pos < offset:
+            if self._skip is not None and self._pos >= self._keep_head:
+                gap = offset - self._pos
+                moved = self._skip(gap)
+                self._pos += moved
+                if moved < gap:
+                    return b""  # the end of the data, as a read through it would find
+                break
             if not self._consume(min(offset - self._pos, 1024 * 1024)):
                 return b""
         out = bytearray()

@@ -53,8 +53,22 @@ def _outcome(fn: Any) -> LayerIndex | tuple[str, str]:
 
 
 def _both_ways(blob: bytes, *, expected: str | None = None, verify: walker.Verify = "full") -> tuple[Any, Any]:
-    """The layer walked as a stream and walked on disk with seeks."""
+    """The layer walked as a stream and walked on disk with seeks.
+
+    The stream is read by the fast header reader too, so it is first held
+    equal to tarfile's own reading of every header (ENVCHECK_TAR_HEADERS=tarfile),
+    plain and gzip-compressed.
+    """
     streamed = _outcome(lambda: walk_layer(io.BytesIO(blob), "L", expected=expected, verify=verify))
+    streamed_gz = _outcome(lambda: walk_layer(io.BytesIO(gzip.compress(blob, mtime=0)), "L", verify=verify))
+    os.environ["ENVCHECK_TAR_HEADERS"] = "tarfile"
+    try:
+        reference = _outcome(lambda: walk_layer(io.BytesIO(blob), "L", expected=expected, verify=verify))
+        reference_gz = _outcome(lambda: walk_layer(io.BytesIO(gzip.compress(blob, mtime=0)), "L", verify=verify))
+    finally:
+        del os.environ["ENVCHECK_TAR_HEADERS"]
+    assert streamed == reference
+    assert streamed_gz == reference_gz
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "layer"
         path.write_bytes(blob)
@@ -348,3 +362,83 @@ def test_layers_walked_two_at_a_time_come_back_in_manifest_order_with_their_own_
     results = walker.walk_layers([job(n) for n in range(5)])
     assert [r.members if isinstance(r, LayerIndex) else str(r) for r in results] == [0, 1, "layer 2 is broken", 3, 4]
     assert len(seen) == 2  # a bounded pool of two
+
+
+def test_read_ahead_threads_end_with_the_walk_whether_it_succeeds_or_fails() -> None:
+    """A streamed layer is fetched and inflated on threads of their own; none outlives its walk."""
+    import threading
+
+    layer = gzip.compress(layer_tar(standard_layers()[0]), mtime=0)
+    assert isinstance(walk_layer(io.BytesIO(layer), "L", expected=sha(layer)), LayerIndex)
+    truncated = _outcome(lambda: walk_layer(io.BytesIO(layer[: len(layer) // 2]), "L"))
+    assert truncated[0] == "error" and "truncated" in truncated[1]  # type: ignore[index]
+    tampered = _outcome(lambda: walk_layer(io.BytesIO(layer), "L", expected=sha(b"other")))
+    assert tampered[0] == "error" and "digest mismatch" in tampered[1]  # type: ignore[index]
+    assert not [t for t in threading.enumerate() if t.name.startswith("envcheck-read-ahead")]
+
+
+@given(
+    data=st.binary(min_size=0, max_size=5000),
+    asks=st.lists(st.tuples(st.integers(0, 6000), st.integers(0, 600)), max_size=8),
+    keep=st.integers(0, 2000),
+)
+@settings(max_examples=200, deadline=None)
+def test_an_elf_reader_on_disk_skips_ahead_yet_reads_what_a_stream_reads(
+    data: bytes, asks: list[tuple[int, int]], keep: int
+) -> None:
+    """Past its kept head, ForwardReader moves a FileRange forward instead of reading through it."""
+    from envcheck.elf import ForwardReader
+
+    with tempfile.TemporaryFile() as fh:
+        fh.write(b"pad" + data)
+        fh.flush()
+        window = walker.FileRange(fh.fileno(), 3, len(data))
+        on_disk = ForwardReader(window, cap=4000, keep_head=keep)
+        streamed = ForwardReader(io.BytesIO(data), cap=4000, keep_head=keep)
+        assert [on_disk(o, n) for o, n in asks] == [streamed(o, n) for o, n in asks]
+
+
+def _naive_merge(layers: list[LayerIndex]) -> dict[str, str]:
+    """The changeset rules applied by scanning every merged path for every layer (the code before issue 15)."""
+    merged: dict[str, walker.Entry] = {}
+    for layer in layers:
+        hidden = set(layer.opaque) | layer.whiteouts
+        for path, entry in layer.entries.items():
+            if entry.kind != "dir":
+                hidden.add(path)
+            parent = path if entry.kind == "dir" else path.rpartition("/")[0]
+            while parent:
+                lower = merged.get(parent)
+                if lower is not None and lower.kind != "dir":
+                    del merged[parent]
+                parent = parent.rpartition("/")[0]
+        for w in layer.whiteouts:
+            merged.pop(w, None)
+        for p in [p for p in merged if walker._under(p, hidden)]:
+            del merged[p]
+        merged.update(layer.entries)
+    return {p: e.kind for p, e in merged.items() if e.kind != "dir"}
+
+
+_TREE = st.sampled_from(["a", "a/b", "a/b/c", "a/b/d", "a/e", "f", "f/g", "f/g/h", "x"])
+
+
+@st.composite
+def _layer_indexes(draw: st.DrawFn) -> LayerIndex:
+    index = LayerIndex()
+    for _ in range(draw(st.integers(0, 6))):
+        path, kind = draw(_TREE), draw(st.sampled_from(["file", "dir", "symlink", "whiteout", "opaque"]))
+        if kind == "whiteout":
+            index.whiteouts.add(path)
+        elif kind == "opaque":
+            index.opaque.add(draw(st.one_of(_TREE, st.just(""))))
+        else:
+            index.entries[path] = walker.Entry(kind)
+    return index
+
+
+@given(layers=st.lists(_layer_indexes(), min_size=1, max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_merging_layers_hides_exactly_what_scanning_every_merged_path_hides(layers: list[LayerIndex]) -> None:
+    view = walker.MergedView(layers)
+    assert {p: e.kind for p, e in view.entries.items()} == _naive_merge(layers)

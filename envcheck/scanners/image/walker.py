@@ -37,6 +37,7 @@ import itertools
 import lzma
 import os
 import posixpath
+import queue
 import re
 import struct
 import tarfile
@@ -362,9 +363,16 @@ def scan_binary(kind: str, path: str, chunks: Iterable[bytes]) -> str | None:
         if base != "libc.so.6":
             return None
         pattern, want = _GLIBC_IN_BINARY, ""
+    # Every match kept has ``want`` in it: a buffer without it is passed over
+    # at memchr speed (the pattern has no literal prefix for the regex engine
+    # to search by, and an interpreter is tens of MB of NULs to try).
+    needle = want.encode("ascii")
     tail = b""
     for chunk in chunks:
         buf = tail + chunk
+        if needle not in buf:
+            tail = buf[-128:]
+            continue
         for m2 in pattern.finditer(buf):
             found = m2.group(1).decode("ascii")
             if found.startswith(want):
@@ -503,7 +511,95 @@ def _hasher() -> ThreadPoolExecutor:
 
 
 def _update(sha: Any, batch: list[bytes]) -> None:
-    sha.update(b"".join(batch))
+    for data in batch:  # no joined copy: hashlib releases the GIL for each piece alike
+        sha.update(data)
+
+
+_INFLATE_CHUNK, _INFLATE_DEPTH = MIB, 4
+# A download is read in the 64 KiB pieces it arrives in (no re-joining).
+_FETCH_CHUNK, _FETCH_DEPTH = 64 * KIB, 16
+
+
+class _ReadAhead:
+    """A stream read on its own thread, a bounded number of chunks ahead of its reader.
+
+    A compressed layer is inflated this way (ISA-L, zlib, bzip2, xz and
+    zstd release the GIL) while the walk parses its headers; a layer that
+    arrives as a stream (a registry download: TLS, sha256) is fetched this
+    way while it is inflated.  At most ``depth`` chunks of ``chunk`` bytes
+    wait in between (bounded memory).  What the stream raises (a truncated
+    gzip, a digest mismatch at the end of a download) is raised here, by the
+    read that reaches it, exactly as if this thread had read the bytes.
+    """
+
+    def __init__(self, stream: Any, chunk: int, depth: int) -> None:
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._chunk = chunk
+        self._stop = threading.Event()
+        self._buf = b""
+        self._off = 0
+        self._end: BaseException | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, args=(stream,), name="envcheck-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, stream: Any) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = stream.read(self._chunk)
+                self._put(chunk)
+                if not chunk:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it as its own
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def _next(self) -> bool:
+        """Take the next chunk into the buffer; False at the end of the stream."""
+        if self._end is not None:
+            raise self._end
+        if self._ended:
+            return False
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._end = item
+            raise item
+        if not item:
+            self._ended = True
+            return False
+        self._buf, self._off = item, 0
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        """``n`` bytes (fewer only at the end), as a buffered reader returns them."""
+        if n is None or n < 0:
+            n = MAX_LAYER_BYTES
+        parts: list[bytes] = []
+        while n > 0:
+            if self._off >= len(self._buf) and not self._next():
+                break
+            part = self._buf[self._off : self._off + n]
+            self._off += len(part)
+            n -= len(part)
+            parts.append(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def close(self) -> None:
+        """Stop the inflater (wherever it is) and wait for its thread to end."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)  # unblock a put
+            except queue.Empty:
+                pass
+        self._thread.join()
 
 
 def gzip_module() -> Any:
@@ -608,7 +704,9 @@ def walk_layer(
         window.seek(0)
         blob = window
     trusted = self_verifying and expected is not None
-    stored = _Counting(blob, what=what, hashed=verify != "off" and not trusted)
+    # A stream (a download, a pipe) is fetched on a thread of its own, beside the inflating.
+    fetching = _ReadAhead(blob, _FETCH_CHUNK, _FETCH_DEPTH) if window is None else None
+    stored = _Counting(fetching or blob, what=what, hashed=verify != "off" and not trusted)
     try:
         return _walk_layer(stored, what, expected, verify, trusted=trusted)
     except ImageError as err:
@@ -616,6 +714,9 @@ def walk_layer(
         # when the manifest names its digest, that is the truer diagnosis (and
         # which error comes first otherwise depends on where the damage fell).
         raise _digest_error(stored, what, expected) or err from None
+    finally:
+        if fetching is not None:
+            fetching.close()  # before the caller reads (or closes) the stream again
 
 
 def _digest_error(stored: _Counting, what: str, expected: str | None) -> ImageError | None:
@@ -644,6 +745,7 @@ def _walk_layer(
 ) -> LayerIndex:
     index = LayerIndex()
     bad = bad_data()
+    inflating: _ReadAhead | None = None
     try:
         if not stored.peek(1):
             raise ImageError(f"layer {what}: empty blob, not a tar archive")
@@ -653,15 +755,32 @@ def _walk_layer(
                 raise ImageError(f"layer {what}: not a tar archive")
             plain, stored.limit, stored.what = stored, MAX_LAYER_BYTES, f"layer {what}"
         else:
-            plain = _Counting(stream, limit=MAX_LAYER_BYTES, what=f"layer {what}", hashed=verify == "full")
+            inflating = _ReadAhead(stream, _INFLATE_CHUNK, _INFLATE_DEPTH)
+            plain = _Counting(inflating, limit=MAX_LAYER_BYTES, what=f"layer {what}", hashed=verify == "full")
             plain.compressed = stored
-        try:
-            tf = tarfile.open(fileobj=plain, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
-        except tarfile.ReadError:
-            raise ImageError(f"layer {what}: not a tar archive ({compression})") from None
-        _index_members(tf, index)
-        if not plain.drain(TRAILER_CAP):
+        if os.environ.get("ENVCHECK_TAR_HEADERS") == "tarfile":
+            # tarfile reads every header (the reference the fast reader is tested against).
+            try:
+                tf = tarfile.open(fileobj=plain, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
+            except tarfile.ReadError:
+                raise ImageError(f"layer {what}: not a tar archive ({compression})") from None
+            _index_members(tf, index)
+            trailer = TRAILER_CAP
+        else:
+            reader = _StreamBlocks(plain)
+            try:
+                tf = tarfile.open(fileobj=reader, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
+            except tarfile.ReadError:
+                raise ImageError(f"layer {what}: not a tar archive ({compression})") from None
+            reader.floor = None
+            end = _index_headers(tf, reader, index)
+            # tarfile stops after the block that ended the archive: what the
+            # buffer already holds past it counts against the trailer cap.
+            trailer = TRAILER_CAP - max(0, plain.count - (end + 512))
+        if not plain.drain(trailer):
             raise ImageError(f"layer {what}: more than {TRAILER_CAP // MIB} MiB after the end of its tar")
+        if inflating is not None:
+            inflating.close()  # at its end: the inflater thread has returned, ``stored`` is this thread's again
         if stream is not None and not stored.drain(TRAILER_CAP):
             raise ImageError(f"layer {what}: trailing data after the compressed stream")
     except ImageError:
@@ -673,6 +792,9 @@ def _walk_layer(
         if "unexpected end" in reason or "truncated" in reason.lower():
             raise ImageError(f"layer {what}: truncated (unexpected end of data)") from None
         raise ImageError(f"layer {what}: unreadable ({reason})") from None
+    finally:
+        if inflating is not None:
+            inflating.close()  # stopped before anyone reads ``stored`` again (a digest check of a failed walk)
     if verify == "off":
         return index
     # A trusted stream was read to its end above without raising: its bytes are ``expected``.
@@ -743,6 +865,12 @@ class FileRange:
         self.pos = max(0, pos)
         return self.pos
 
+    def skip(self, n: int) -> int:
+        """Move forward up to ``n`` bytes without reading them; how far it moved (less at the end)."""
+        moved = max(0, min(n, self.size - self.pos))
+        self.pos += moved
+        return moved
+
     def tell(self) -> int:
         return self.pos
 
@@ -751,6 +879,10 @@ class FileRange:
 
     def seekable(self) -> bool:
         return True
+
+    def member(self, offset: int, size: int) -> FileRange:
+        """The window of a member's data, ``size`` bytes from ``offset`` in this one."""
+        return FileRange(self.fd, self.offset + offset, size)
 
     def __enter__(self) -> FileRange:
         return self
@@ -913,6 +1045,7 @@ _DATALESS = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})  # tarfile skips no 
 _DELEGATED = frozenset({b"x", b"g", b"X", b"L", b"K", b"S", b"M", b"N", b"V"})
 _NUMERIC = ((100, 108), (108, 116), (116, 124), (124, 136), (136, 148), (329, 337), (337, 345))
 _PREFETCH = 64 * KIB
+_OCTAL_NUL = b"01234567\x00"
 _PLAIN_OCTAL = re.compile(rb" *[0-7]* *(?:\x00[\x00-\xff]*)?")
 
 
@@ -940,8 +1073,10 @@ class _Header:
     def islnk(self) -> bool:
         return self.type == b"1"
 
-    def open(self, window: Any) -> FileRange:
-        return FileRange(window.fd, window.offset + self.offset_data, self.size)
+    def open(self, window: Any) -> FileRange | _StreamMember:
+        # ``window`` is the tarfile's file object: a FileRange or a _StreamBlocks.
+        member: FileRange | _StreamMember = window.member(self.offset_data, self.size)
+        return member
 
 
 def _nti(field: bytes) -> int:
@@ -955,13 +1090,6 @@ def _nti(field: bytes) -> int:
     return int(field.strip() or b"0", 8)
 
 
-def _nts(field: bytes, encoding: str, errors: str) -> str:
-    cut = field.find(b"\x00")
-    if cut != -1:
-        field = field[:cut]
-    return field.decode(encoding, errors)
-
-
 class _Blocks:
     """Headers served from 64 KiB reads: a layer's small files sit many to a read."""
 
@@ -971,21 +1099,120 @@ class _Blocks:
         self.data = b""
 
     def block(self, pos: int) -> bytes:
+        if pos > self.window.size:
+            raise tarfile.ReadError("unexpected end of data")  # as tarfile.next() does
         if not (self.start <= pos and pos + 512 <= self.start + len(self.data)):
             self.start = pos
             self.data = self.window.pread(pos, _PREFETCH)
         return self.data[pos - self.start : pos - self.start + 512]
 
 
-def _index_headers(tf: tarfile.TarFile, window: FileRange, index: LayerIndex) -> int:
+class _StreamBlocks:
+    """A layer's tar stream (inflated, or plain from a pipe) read forward in 64 KiB reads.
+
+    Headers are parsed from the buffer by the same reader as the seek walk;
+    the data of a member no detector needs is read and discarded in 1 MiB
+    steps (it must still be inflated and hashed), never copied through
+    tarfile's 10 KiB buffer.  Only what lies at or after the position asked
+    for is kept, except before ``floor`` (tarfile reads the first header
+    while opening, and the walk reads it again from 0).
+    """
+
+    def __init__(self, raw: _Counting) -> None:
+        self.raw = raw
+        self.start = 0
+        self.data = b""
+        self.pos = 0
+        self.floor: int | None = 0
+
+    def _fill(self, at: int, n: int) -> None:
+        low = at if self.floor is None else min(at, self.floor)
+        if low < self.start:
+            raise OSError("cannot seek backwards in a stream")
+        end = self.start + len(self.data)
+        if low >= end:
+            if low > end:
+                self.raw.seek(low)
+                if self.raw.count < low:
+                    raise tarfile.ReadError("unexpected end of data")  # as tarfile.next() does
+            chunks = []
+        else:
+            chunks = [self.data[low - self.start :]]
+        self.start = low
+        need = at + n - max(end, low)
+        if need > 0:
+            ask = max(need, _PREFETCH)
+            while need > 0:
+                got = self.raw.read(ask)
+                if not got:
+                    break
+                chunks.append(got)
+                need -= len(got)
+                ask = need
+        self.data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def pread(self, at: int, n: int) -> bytes:
+        if not (self.start <= at and at + n <= self.start + len(self.data)):
+            self._fill(at, n)
+        cut = at - self.start
+        return self.data[cut : cut + n]
+
+    def block(self, pos: int) -> bytes:
+        return self.pread(pos, 512)
+
+    def member(self, offset: int, size: int) -> _StreamMember:
+        return _StreamMember(self, offset, size)
+
+    # The file object tarfile reads through (the first header, and the members it is delegated).
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = MAX_LAYER_BYTES
+        data = self.pread(self.pos, n)
+        self.pos += len(data)
+        return data
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        if whence == 1:
+            pos += self.pos
+        elif whence != 0:
+            raise OSError("cannot seek from the end of a stream")
+        self.pos = pos
+        return pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+
+class _StreamMember:
+    """One member's data on a stream, read forward (bounded by the member's size)."""
+
+    def __init__(self, blocks: _StreamBlocks, offset: int, size: int) -> None:
+        self.blocks = blocks
+        self.pos = offset
+        self.end = offset + size
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.end - self.pos
+        n = left if n is None or n < 0 else min(n, left)
+        if n <= 0:
+            return b""
+        data = self.blocks.pread(self.pos, n)
+        self.pos += len(data)
+        return data
+
+
+def _index_headers(tf: tarfile.TarFile, window: FileRange | _StreamBlocks, index: LayerIndex) -> int:
     """Index every member of the tar in ``window``; return where its archive ended."""
     tf.firstmember = None  # type: ignore[attr-defined]  # read again below, by the same rules
-    blocks = _Blocks(window)
+    blocks = _Blocks(window) if isinstance(window, FileRange) else window
     pos = 0
-    size = window.size
     while True:
-        if pos > size:
-            raise tarfile.ReadError("unexpected end of data")  # as tarfile.next() does
         buf = blocks.block(pos)
         member: tarfile.TarInfo | _Header | None
         kind = buf[156:157]
@@ -1003,11 +1230,24 @@ def _index_headers(tf: tarfile.TarFile, window: FileRange, index: LayerIndex) ->
 
 
 def _parse_header(buf: bytes, kind: bytes, pos: int, encoding: str, errors: str) -> tuple[_Header, int]:
-    chksum = _nti(buf[148:156])
-    if chksum != sum(buf) - sum(buf[148:156]) + 256 and chksum not in tarfile.calc_chksums(buf):  # type: ignore[attr-defined]
+    try:
+        # int() strips what tarfile strips; only an empty field (0 for
+        # tarfile) or a base-256 one fails here and goes the long way.
+        chksum = int(buf[148:156].partition(b"\x00")[0], 8)
+    except ValueError:
+        chksum = _nti(buf[148:156])
+    # The unsigned byte sum of the header, the checksum field counted as
+    # spaces.  adler32's low half is 1 + the byte sum mod 65521, exact for
+    # 256 bytes (at most 65280): two C calls instead of summing 512 ints.
+    total = (zlib.adler32(buf[:256]) & 0xFFFF) + (zlib.adler32(buf[256:]) & 0xFFFF) - 2
+    if chksum != total - sum(buf[148:156]) + 256 and chksum not in tarfile.calc_chksums(buf):  # type: ignore[attr-defined]
         raise ValueError("bad checksum")
     plain = _PLAIN_OCTAL.fullmatch
-    if (
+    if not (buf[100:148].translate(None, _OCTAL_NUL) or buf[329:345].translate(None, _OCTAL_NUL)):
+        # Every numeric field is octal digits and NULs: each field's digits
+        # before its first NUL are a valid number for tarfile (no regex needed).
+        member_size = int(buf[124:136].partition(b"\x00")[0] or b"0", 8)
+    elif (
         plain(buf, 100, 108)
         and plain(buf, 108, 116)
         and plain(buf, 116, 124)
@@ -1020,9 +1260,9 @@ def _parse_header(buf: bytes, kind: bytes, pos: int, encoding: str, errors: str)
         member_size = int(buf[124:136].partition(b"\x00")[0].strip() or b"0", 8)
     else:
         member_size = [_nti(buf[a:b]) for a, b in _NUMERIC][3]
-    name = _nts(buf[0:100], encoding, errors)
-    linkname = _nts(buf[157:257], encoding, errors)
-    prefix = _nts(buf[345:500], encoding, errors)
+    name = buf[0:100].partition(b"\x00")[0].decode(encoding, errors)
+    linkname = buf[157:257].partition(b"\x00")[0].decode(encoding, errors) if buf[157] else ""
+    prefix = buf[345:500].partition(b"\x00")[0].decode(encoding, errors) if buf[345] else ""
     if kind == b"\x00" and name.endswith("/"):
         kind = b"5"
     if kind == b"5":
@@ -1038,7 +1278,7 @@ def _parse_header(buf: bytes, kind: bytes, pos: int, encoding: str, errors: str)
     return _Header(name, kind, member_size, linkname, data), end
 
 
-def _delegate(tf: tarfile.TarFile, window: FileRange, pos: int) -> tuple[tarfile.TarInfo | None, int]:
+def _delegate(tf: tarfile.TarFile, window: FileRange | _StreamBlocks, pos: int) -> tuple[tarfile.TarInfo | None, int]:
     """Let tarfile read the member at ``pos`` (PAX, GNU long names, sparse, end of archive)."""
     tf.offset = pos
     window.seek(pos)
@@ -1109,7 +1349,7 @@ def _index_member(tf: tarfile.TarFile, member: tarfile.TarInfo | _Header, index:
     index.entries[path] = Entry("file", None, (kind, fact), machine)
 
 
-def scan_elf(kind: str, path: str, fh: IO[bytes] | FileRange) -> tuple[str | None, str | None]:
+def scan_elf(kind: str, path: str, fh: IO[bytes] | FileRange | _StreamMember) -> tuple[str | None, str | None]:
     """:func:`scan_binary` plus the ELF header's machine, from the same single read."""
     from envcheck.platform_tags import elf_machine
 
@@ -1118,7 +1358,7 @@ def scan_elf(kind: str, path: str, fh: IO[bytes] | FileRange) -> tuple[str | Non
     return scan_binary(kind, path, itertools.chain((head,), rest)), elf_machine(head)
 
 
-def _chunks(fh: IO[bytes] | FileRange, cap: int) -> Iterator[bytes]:
+def _chunks(fh: IO[bytes] | FileRange | _StreamMember, cap: int) -> Iterator[bytes]:
     read = 0
     while read < cap:
         chunk = fh.read(min(4 * MIB, cap - read))
@@ -1136,8 +1376,9 @@ class MergedView:
 
     def __init__(self, layers: Iterable[LayerIndex]) -> None:
         merged: dict[str, Entry] = {}
+        ancestors: set[str] = set()
         for layer in layers:
-            _apply(merged, layer)
+            _apply(merged, layer, ancestors)
         self.entries = {p: e for p, e in merged.items() if e.kind != "dir"}
         dirs: set[str] = {p for p, e in merged.items() if e.kind == "dir"}
         for p in self.entries:
@@ -1216,8 +1457,14 @@ class MergedView:
                 yield path
 
 
-def _apply(merged: dict[str, Entry], layer: LayerIndex) -> None:
-    """Lay ``layer`` over ``merged`` (OCI image spec, "Applying changesets")."""
+def _apply(merged: dict[str, Entry], layer: LayerIndex, ancestors: set[str]) -> None:
+    """Lay ``layer`` over ``merged`` (OCI image spec, "Applying changesets").
+
+    ``ancestors`` holds at least every directory above a path in ``merged``
+    (the root "" included); it is kept up to date here.  Only a hidden path
+    among them can have anything beneath it to remove, so most layers skip
+    the scan of every merged path.
+    """
     hidden: set[str] = set(layer.opaque)
     hidden.update(layer.whiteouts)
     for path, entry in layer.entries.items():
@@ -1232,10 +1479,18 @@ def _apply(merged: dict[str, Entry], layer: LayerIndex) -> None:
             parent = parent.rpartition("/")[0]
     for w in layer.whiteouts:
         merged.pop(w, None)
+    hidden &= ancestors
     if hidden:
         for p in [p for p in merged if _under(p, hidden)]:
             del merged[p]
     merged.update(layer.entries)
+    for path in layer.entries:
+        parent = path.rpartition("/")[0]
+        while parent not in ancestors:
+            ancestors.add(parent)
+            if not parent:
+                break
+            parent = parent.rpartition("/")[0]
 
 
 def _under(path: str, prefixes: set[str]) -> bool:
