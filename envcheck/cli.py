@@ -9,9 +9,12 @@ keeps start-up cheap (heavy modules are imported inside the commands).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from envcheck import __version__
 from envcheck.errors import EnvcheckError
@@ -25,9 +28,30 @@ EXIT_ERROR = 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # argparse makes a formatter for every add_argument, and a formatter without a
+        # width imports shutil (bz2, lzma) to ask the terminal: ~7M instructions of each lint.
+        formatter = kwargs.pop("formatter_class", argparse.HelpFormatter)
+        kwargs["formatter_class"] = functools.partial(formatter, width=_help_width())
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # argparse's default prints the whole usage; the contract is one line + exit 2.
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _help_width() -> int:
+    """What argparse would use: the terminal's columns as shutil.get_terminal_size() finds them, less 2."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -118,6 +117,14 @@ def _last_line(text: str) -> str:
 # --------------------------------------------------------------------------- python
 
 
+def _which(name: str, path: str) -> str | None:
+    # shutil (with bz2 and lzma behind it) only when a name must be looked up on PATH:
+    # a snapshot of a project's own .venv never needs it.
+    import shutil
+
+    return shutil.which(name, path=path)
+
+
 def resolve_python(root: Path, python: str | None, environ: Mapping[str, str]) -> tuple[str | None, list[str]]:
     """The project's interpreter in the design's order, and notes on what was passed over."""
     notes: list[str] = []
@@ -125,7 +132,7 @@ def resolve_python(root: Path, python: str | None, environ: Mapping[str, str]) -
     if python:
         candidate = _interpreter_at(Path(python)) if (os.sep in python or Path(python).exists()) else None
         if candidate is None and os.sep not in python:
-            candidate = shutil.which(python, path=search_path)
+            candidate = _which(python, path=search_path)
         if candidate is None:
             notes.append(f"python: --python {python}: no such interpreter; snapshot has no python part")
         return candidate, notes
@@ -148,7 +155,7 @@ def resolve_python(root: Path, python: str | None, environ: Mapping[str, str]) -
             continue
         if found:
             return found, notes
-    found = shutil.which("python3", path=search_path)
+    found = _which("python3", path=search_path)
     if found is None:
         notes.append("python: no interpreter found (--python, $VIRTUAL_ENV, ./.venv, ./venv, python3 on PATH)")
     return found, notes
@@ -494,7 +501,7 @@ def scan_host(
         probe = [interpreter, "-E", "-c", _PROBE_FILE.read_text(encoding="utf-8")]
         py_proc = _start(probe, timeout=limit, env=child_env, cwd=cwd)
     search_path = env_map.get("PATH", os.defpath)
-    node_bin = shutil.which("node", path=search_path) if node else None
+    node_bin = _which("node", path=search_path) if node else None
     node_proc = _start([node_bin, "--version"], timeout=limit, env=child_env, cwd=cwd) if node_bin else None
 
     runtimes: dict[str, Runtime] = {}
@@ -625,7 +632,7 @@ def _tools(
     notes: list[str] = []
     wanted = (["npm"] if have_node else []) + _project_managers(root)
     for tool in wanted:
-        binary = shutil.which(tool, path=search_path)
+        binary = _which(tool, path=search_path)
         if binary is None:
             notes.append(f"{tool}: not found on PATH")
             continue

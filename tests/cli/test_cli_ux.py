@@ -63,6 +63,20 @@ def test_top_level_help_lists_every_command() -> None:
         assert command in proc.stdout
 
 
+@pytest.mark.parametrize("columns", ["50", "120"])
+def test_help_wraps_to_the_terminal_as_argparse_does(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The help text is argparse's own for that width (envcheck only spares argparse importing shutil to find it)."""
+    proc = run("snapshot", "host", "--help", env={"COLUMNS": columns})
+    assert proc.returncode == 0
+    monkeypatch.setenv("COLUMNS", columns)
+    top = build_parser("snapshot")
+    snapshot = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction)).choices["snapshot"]
+    host = next(a for a in snapshot._actions if isinstance(a, argparse._SubParsersAction)).choices["host"]
+    host.formatter_class = host.formatter_class.func  # type: ignore[attr-defined]  # argparse's, width from shutil
+    assert proc.stdout == host.format_help()
+    assert proc.stdout != run("snapshot", "host", "--help", env={"COLUMNS": "80"}).stdout  # the width is honoured
+
+
 # --------------------------------------------------------------------------- --quiet / --verbose
 
 
