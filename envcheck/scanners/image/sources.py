@@ -22,6 +22,7 @@ exist, and a new source (the registry one, say) plugs into whichever fits:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -304,17 +305,13 @@ class OciDirStore:
 # --------------------------------------------------------------------------- one stream
 
 
+@dataclasses.dataclass(slots=True)
 class _ArchiveParts:
-    """What one pass over an image archive collects, by member name."""
-
-    __slots__ = ("broken", "digests", "docs", "layers", "links")
-
-    def __init__(self) -> None:
-        self.docs: dict[str, bytes] = {}
-        self.layers: dict[str, LayerIndex] = {}
-        self.broken: dict[str, ImageError] = {}
-        self.links: dict[str, str] = {}
-        self.digests: dict[str, str] = {}
+    docs: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    layers: dict[str, LayerIndex] = dataclasses.field(default_factory=dict)
+    broken: dict[str, ImageError] = dataclasses.field(default_factory=dict)
+    links: dict[str, str] = dataclasses.field(default_factory=dict)
+    digests: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 class ChunkReader:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bz2
 import contextvars
+import dataclasses
 import gzip
 import hashlib
 import itertools
@@ -106,18 +107,16 @@ class Entry:
     machine: str | None = None
 
 
+@dataclasses.dataclass(slots=True)
 class LayerIndex:
-    """What matters in one layer, small enough to hold for every layer (filled while the layer is walked)."""
+    """What matters in one layer, small enough to hold for every layer."""
 
-    __slots__ = ("diff_id", "entries", "members", "opaque", "stored_digest", "whiteouts")
-
-    def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
-        self.whiteouts: set[str] = set()
-        self.opaque: set[str] = set()
-        self.stored_digest = ""  # sha256 of the blob as stored (compressed)
-        self.diff_id = ""  # sha256 of the uncompressed tar
-        self.members = 0
+    entries: dict[str, Entry] = dataclasses.field(default_factory=dict)
+    whiteouts: set[str] = dataclasses.field(default_factory=set)
+    opaque: set[str] = dataclasses.field(default_factory=set)
+    stored_digest: str = ""  # sha256 of the blob as stored (compressed)
+    diff_id: str = ""  # sha256 of the uncompressed tar
+    members: int = 0
 
 
 def normalise(name: str) -> str:
