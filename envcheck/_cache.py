@@ -57,6 +57,27 @@ def read_entry(path: Path) -> Any:
         return None
 
 
+def prune_dir(keep: Path, limit: int) -> None:
+    """Keep at most ``limit`` ``*.json`` entries beside ``keep`` (``keep`` among them); the least recently written go."""
+    entries: list[tuple[float, str]] = []
+    try:
+        with os.scandir(keep.parent) as it:
+            for child in it:
+                if child.name.endswith(".json") and child.path != str(keep):
+                    try:
+                        entries.append((child.stat().st_mtime, child.path))
+                    except OSError:
+                        continue
+    except OSError:
+        return
+    entries.sort()
+    for _, path in entries[: max(0, len(entries) - (limit - 1))]:
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+
+
 def write_entry(path: Path, entry: object) -> None:
     """Write ``entry`` as JSON atomically; a read-only or full home just means no cache."""
     try:

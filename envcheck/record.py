@@ -228,11 +228,6 @@ def replace(obj: T, /, **changes: Any) -> T:
     return type(obj)(**changes)
 
 
-def is_record(obj: object) -> bool:
-    """True for a record class or instance."""
-    return hasattr(obj if isinstance(obj, type) else type(obj), "__record_fields__")
-
-
 def fields(obj: object) -> tuple[str, ...]:
     """A record's field names, in declaration order."""
     klass = obj if isinstance(obj, type) else type(obj)

@@ -171,30 +171,9 @@ class InterpreterCache:
         if newest / 1e9 > started - _RACY_SECONDS:
             return
         entry = {"key": key, "watch": [[p, s] for p, s in watch.items()], "description": dict(description)}
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            target = self._file(interpreter)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(entry), encoding="utf-8", errors="surrogateescape")
-            os.replace(tmp, target)
-            self._prune(keep=target)
-        except OSError:
-            return  # a read-only or full home: no cache, same snapshot
-
-    def _prune(self, keep: Path) -> None:
-        entries: list[tuple[float, Path]] = []
-        for child in self.directory.iterdir():
-            if child.suffix == ".json" and child != keep:
-                try:
-                    entries.append((child.stat().st_mtime, child))
-                except OSError:
-                    continue
-        entries.sort()
-        for _, child in entries[: max(0, len(entries) - (MAX_ENTRIES - 1))]:
-            try:
-                child.unlink()
-            except OSError:
-                continue
+        target = self._file(interpreter)
+        _cache.write_entry(target, entry)  # a read-only or full home: no cache, same snapshot
+        _cache.prune_dir(target, MAX_ENTRIES)
 
 
 def _key_signatures(key: Mapping[str, Any]) -> Iterable[list[int]]:

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from envcheck._cache import RACY_SECONDS, cache_home, fnv64, write_entry
+from envcheck._cache import RACY_SECONDS, cache_home, fnv64, prune_dir, write_entry
 from envcheck.elf import ElfDynamic, is_elf, read_dynamic_file
 from envcheck.native import (
     MAX_EXTENSIONS,
@@ -238,26 +238,13 @@ def default_cache_path(root: Path, probe_path: Sequence[str], environ: Mapping[s
 
 
 def _prune_cache_dir(keep: Path) -> None:
-    """At most :data:`MAX_CACHE_FILES` environments are remembered; the least recently written go."""
-    entries: list[tuple[float, str]] = []
+    """At most :data:`MAX_CACHE_FILES` environments are remembered; the single native.json of
+    earlier envchecks (every environment in one file, not read any more) is removed."""
+    prune_dir(keep, MAX_CACHE_FILES)
     try:
-        with os.scandir(keep.parent) as it:
-            for child in it:
-                if child.name.endswith(".json") and child.path != str(keep):
-                    try:
-                        entries.append((child.stat().st_mtime, child.path))
-                    except OSError:
-                        continue
+        os.unlink(os.path.join(os.path.dirname(keep.parent), "native.json"))
     except OSError:
-        return
-    entries.sort()
-    # The single native.json of earlier envchecks (every environment in one file) is not read any more.
-    stale = [path for _, path in entries[: max(0, len(entries) - (MAX_CACHE_FILES - 1))]]
-    for path in [*stale, os.path.join(os.path.dirname(keep.parent), "native.json")]:
-        try:
-            os.unlink(path)
-        except OSError:
-            continue
+        pass
 
 
 # --------------------------------------------------------------------------- extensions
