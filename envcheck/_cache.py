@@ -1,7 +1,8 @@
 """envcheck's own cache directory: where it is, and how an entry is read and written.
 
-Shared by the interpreter cache (:mod:`envcheck.scanners.interpreter_cache`)
-and the parsed built-in rules (:mod:`envcheck.rules`).  One convention for
+Shared by the interpreter cache (:mod:`envcheck.scanners.interpreter_cache`),
+the parsed built-in rules (:mod:`envcheck.rules`) and the parsed Dockerfiles
+(:mod:`envcheck.parsers.dockerfile`).  One convention for
 both: ``$XDG_CACHE_HOME/envcheck/<name>`` (else ``~/.cache/envcheck/<name>``),
 JSON entries written atomically (a temp file then a rename), a file that cannot
 be read or parsed is a miss and never an error, a cache that cannot be written
@@ -15,7 +16,11 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 #: Set (to anything but empty or ``0``) to neither read nor write any cache.
 DISABLE_ENV = "ENVCHECK_NO_CACHE"
@@ -119,4 +124,39 @@ def parsed_file(path: Path, parse: Callable[[str], Any]) -> Any:
             same = False
         if same:
             write_entry(entry_path, {"key": key, "value": value})
+    return value
+
+
+#: Entries kept per content cache: the projects a developer lints in a week.
+MAX_CONTENT_ENTRIES = 64
+
+
+def by_content(name: str, text: str, salt: str, compute: Callable[[str], Any]) -> Any:
+    """``compute(text)``, remembered in the cache ``name`` under the text itself.
+
+    For a parse of a user's file whose text is already read (a Dockerfile on
+    every ``envcheck lint``): the entry stores the whole text and is used only
+    when it is equal, so no stat race and no hash collision can hand back
+    another file's parse.  ``salt`` names what else the answer depends on
+    (envcheck's version, the parsing library's identity).  Only a value that
+    JSON gives back unchanged is stored; anything else is computed every time.
+    """
+    home = cache_home(os.environ, name)
+    if home is None:
+        return compute(text)
+    from zlib import crc32
+
+    encoded = text.encode("utf-8", "surrogateescape")
+    entry_path = home / f"{crc32(encoded):08x}{len(encoded):x}.json"
+    entry = read_entry(entry_path)
+    if isinstance(entry, dict) and entry.get("salt") == salt and entry.get("text") == text and "value" in entry:
+        return entry["value"]
+    value = compute(text)
+    try:
+        same = json.loads(json.dumps(value)) == value
+    except (TypeError, ValueError, RecursionError):
+        same = False
+    if same and len(encoded) <= _MAX_FILE // 4:
+        write_entry(entry_path, {"salt": salt, "text": text, "value": value})
+        prune_dir(entry_path, MAX_CONTENT_ENTRIES)
     return value

@@ -18,7 +18,11 @@ from __future__ import annotations
 
 import math
 from json.encoder import encode_basestring_ascii as _string
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["dumps_indent2"]
 

@@ -9,7 +9,7 @@ packaging's answers with hypothesis (tests/unit/test_unit_startup_fast_paths.py)
 
 from __future__ import annotations
 
-import re
+from envcheck import _regex
 
 _NUM = r"(?:0|[1-9][0-9]{0,17})"
 # A local segment keeps its letters; a numeric one loses leading zeros in
@@ -19,7 +19,7 @@ _LOCAL = rf"(?:[a-z0-9]*[a-z][a-z0-9]*|{_NUM})"
 NORMAL_VERSION = (
     rf"{_NUM}(?:\.{_NUM})*(?:(?:a|b|rc){_NUM})?(?:\.post{_NUM})?(?:\.dev{_NUM})?(?:\+{_LOCAL}(?:\.{_LOCAL})*)?"
 )
-_NORMAL = re.compile(NORMAL_VERSION)
+_NORMAL = _regex.compile(NORMAL_VERSION)
 
 
 def is_normal_version(raw: str) -> bool:

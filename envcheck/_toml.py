@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Any
 
 from envcheck.errors import ParseError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def loads(text: str, path: str) -> dict[str, Any]:

@@ -14,10 +14,14 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from envcheck import __version__
 from envcheck.errors import EnvcheckError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # An explicit registry, in the order `--help` lists them.
 COMMANDS: tuple[str, ...] = ("scan", "snapshot", "diff", "lint", "dockerfile", "rules", "completion")

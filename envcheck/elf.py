@@ -22,9 +22,18 @@ import io
 import os
 import struct
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from envcheck.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class ByteStream(Protocol):
+        """Anything with ``read(n)``: an open file, a tar member, an archive's byte window."""
+
+        def read(self, n: int = -1, /) -> bytes: ...
+
 
 ELF_MAGIC = b"\x7fELF"
 # The most bytes one object may cost: headers, PT_DYNAMIC and DT_STRTAB's
@@ -291,12 +300,6 @@ def is_elf(path: str | os.PathLike[str]) -> bool:
             return fh.read(4) == ELF_MAGIC
     except OSError:
         return False
-
-
-class ByteStream(Protocol):
-    """Anything with ``read(n)``: an open file, a tar member, an archive's byte window."""
-
-    def read(self, n: int = -1, /) -> bytes: ...
 
 
 class ForwardReader:

@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
-from typing import cast
 
-from envcheck.checks import CHECKS, MODES, Context, Mode
+from envcheck._typing import cast
+from envcheck.checks import CHECKS, MODES, Context
 from envcheck.errors import ConfigError
-from envcheck.findings import SEVERITY_ORDER, Finding, Severity
+from envcheck.findings import SEVERITY_ORDER, Finding
 from envcheck.record import field, record, replace
 from envcheck.rules import Rule
 from envcheck.snapshot import UNKNOWN_ACTIVE, Snapshot, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from envcheck.checks._base import Mode
+    from envcheck.findings import Severity
 
 FAIL_ON_DEFAULT = "error"
 
@@ -308,7 +313,7 @@ def apply_settings(findings: Iterable[Finding], settings: Settings, project: Sna
             continue
         override = settings.severity.get(f.rule)
         if override is not None:
-            f = replace(f, severity=cast(Severity, override))
+            f = replace(f, severity=cast("Severity", override))
         out.append(f)
     if settings.baseline is not None:
         out = [f for f in out if f.fingerprint() not in settings.baseline]

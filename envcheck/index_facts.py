@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from envcheck.record import field, record, replace
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.checks._base import Context
     from envcheck.pyindex import IndexClient, ProjectPage

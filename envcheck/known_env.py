@@ -20,10 +20,14 @@ import fnmatch
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
 
 from envcheck._toml import loads
 from envcheck.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
+
 
 SHAPES: Final[frozenset[str]] = frozenset({"fingerprint", "sha256", "url", "version", "path", "text"})
 

@@ -30,13 +30,18 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, cast
 
+from envcheck import _regex
+from envcheck._typing import cast
 from envcheck.elf import ElfDynamic
 from envcheck.record import field, record
 
-Ecosystem = Literal["python", "node"]
-VersionFrom = Literal["package", "file", "string"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Ecosystem = Literal["python", "node"]
+    VersionFrom = Literal["package", "file", "string"]
 
 # Extension modules kept per scan, and sonames resolved: a bound on the work a
 # pathological environment (a million tiny .so files) can cause.
@@ -46,10 +51,10 @@ MAX_EXTENSIONS = 5000
 # library (or a static build) carries its version in.
 RUNTIME_MODULES: dict[str, tuple[str, str]] = {"_ssl": ("openssl", "libssl"), "_sqlite3": ("sqlite", "libsqlite3")}
 VERSION_STRINGS: dict[str, re.Pattern[bytes]] = {
-    "openssl": re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?)(?:[-+][\w.]*)? +\d{1,2} \w{3} \d{4}"),
+    "openssl": _regex.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?)(?:[-+][\w.]*)? +\d{1,2} \w{3} \d{4}"),
     # sqlite3_sourceid(): "2022-12-28 14:03:47 df5c253c…"; the version is beside
     # it only as a number, so a static SQLite is named by its source id date.
-    "sqlite": re.compile(rb"\x00(3\.\d{1,2}\.\d{1,2})\x00"),
+    "sqlite": _regex.compile(rb"\x00(3\.\d{1,2}\.\d{1,2})\x00"),
 }
 
 
@@ -159,7 +164,7 @@ class Native:
                 )
             packages.append(
                 NativePackage(
-                    ecosystem=cast(Ecosystem, eco),
+                    ecosystem=cast("Ecosystem", eco),
                     name=_str(p.get("name"), f"{where}.packages[{i}].name"),
                     path=_opt_str(p.get("path"), f"{where}.packages[{i}].path"),
                     extensions=tuple(exts),
@@ -221,8 +226,11 @@ def _strs(v: Any, where: str) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------- names and versions
 
-_HASHED = re.compile(r"(?:-[0-9a-f]{8})+$")  # auditwheel's "libpq-ce5f9a6a.so.5.16"
-_TRAILING_VERSION = re.compile(r"[-_.]?\d+(?:\.\d+)*$")
+_HASHED = _regex.compile(r"(?:-[0-9a-f]{8})+$")  # auditwheel's "libpq-ce5f9a6a.so.5.16"
+_TRAILING_VERSION = _regex.compile(r"[-_.]?\d+(?:\.\d+)*$")
+_ALPINE_RELEASE = _regex.LazyPattern(r"-r\d+$")
+_VERSION_SUFFIX = _regex.LazyPattern(r"[+~].*$")
+_DOTTED_NUMBER = _regex.LazyPattern(r"\d+(?:\.\d+)*")
 
 
 def soname_base(soname: str) -> str:
@@ -256,10 +264,10 @@ def soname_version(soname: str) -> str | None:
 def upstream(version: str) -> str:
     """A package manager's version → the upstream one: ``1:3.0.15-1~deb12u1`` → ``3.0.15``; ``3.1.4-r5`` → ``3.1.4``."""
     v = version.split(":", 1)[1] if ":" in version.split("-", 1)[0] else version
-    v = re.sub(r"-r\d+$", "", v)
+    v = _ALPINE_RELEASE.sub("", v)
     if "-" in v:
         v = v.rsplit("-", 1)[0]
-    return re.sub(r"[+~].*$", "", v)
+    return _VERSION_SUFFIX.sub("", v)
 
 
 def file_version(soname: str, real: str) -> str | None:
@@ -268,7 +276,7 @@ def file_version(soname: str, real: str) -> str | None:
     if ".so." not in base:
         return None
     tail = base.split(".so.", 1)[1]
-    if not re.fullmatch(r"\d+(?:\.\d+)*", tail):
+    if not _DOTTED_NUMBER.fullmatch(tail):
         return None
     return tail if base != soname else None
 
@@ -295,7 +303,7 @@ def is_shared_library(name: str) -> bool:
     return name.startswith("lib") and (name.endswith(".so") or ".so." in name)
 
 
-VENDOR_DIRS = re.compile(r"(?:^|/)[^/]+\.(?:libs|dylibs)(?:/|$)")
+VENDOR_DIRS = _regex.compile(r"(?:^|/)[^/]+\.(?:libs|dylibs)(?:/|$)")
 
 
 # --------------------------------------------------------------------------- resolution
@@ -392,7 +400,7 @@ def build(
                 libraries[soname] = library(soname, real, fs)
     packages = tuple(
         NativePackage(
-            ecosystem=cast(Ecosystem, eco),
+            ecosystem=cast("Ecosystem", eco),
             name=name,
             path=path,
             extensions=tuple(exts),

@@ -13,12 +13,16 @@ a snapshot, so rules never read lock files themselves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 
+from envcheck import _regex
 from envcheck.snapshot import LockedPackage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # Prefixes npm-package-arg treats as something other than a registry range.
 _NON_SEMVER_PREFIXES = (
@@ -44,11 +48,11 @@ _NON_SEMVER_PREFIXES = (
     "/",
     "~/",
 )
-_TAG = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")
-_OP_SPACE = re.compile(r"(<=|>=|<|>|=|~>|~|\^)\s+")
-_V_PREFIX = re.compile(r"(^|[\s<>=~^|])[vV](?=\d)")
-_EXACT = re.compile(r"=?[vV]?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
-_LEADING_INT = re.compile(r"\s*[=vV]*\s*(\d+)")
+_TAG = _regex.compile(r"[A-Za-z][A-Za-z0-9._-]*")
+_OP_SPACE = _regex.compile(r"(<=|>=|<|>|=|~>|~|\^)\s+")
+_V_PREFIX = _regex.compile(r"(^|[\s<>=~^|])[vV](?=\d)")
+_EXACT = _regex.compile(r"=?[vV]?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+_LEADING_INT = _regex.compile(r"\s*[=vV]*\s*(\d+)")
 
 
 def split_alias(spec: str) -> tuple[str | None, str]:
@@ -109,8 +113,8 @@ def _version(version: str) -> Any:
         return None
 
 
-_PLAIN_VERSION = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})")
-_PLAIN_COMPARATOR = re.compile(r"(<=|>=|<|>|=)?(0|[1-9]\d{0,8})(?:\.(0|[1-9]\d{0,8}))?(?:\.(0|[1-9]\d{0,8}))?")
+_PLAIN_VERSION = _regex.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})")
+_PLAIN_COMPARATOR = _regex.compile(r"(<=|>=|<|>|=)?(0|[1-9]\d{0,8})(?:\.(0|[1-9]\d{0,8}))?(?:\.(0|[1-9]\d{0,8}))?")
 
 
 def _plain_match(version: str, normalised: str) -> bool | None:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
+from envcheck import _regex
 from envcheck.record import record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
@@ -46,6 +47,7 @@ _ARCH = {
 }
 
 # PEP 599/571/513: the legacy manylinux names are aliases of these glibc versions.
+_MAJOR_MINOR = _regex.LazyPattern(r"(\d+)\.(\d+)")
 _LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
 _LEGACY_ARCHES = {
     17: ("x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x"),
@@ -157,7 +159,7 @@ def platform_tags(
 
 def cpython_abi(version: str, abiflags: str | None = None) -> str | None:
     """``cp311``, ``cp37m`` (pymalloc before 3.8), ``cp27mu`` (UCS-4 builds), ``cp313t`` (free-threaded)."""
-    m = re.match(r"(\d+)\.(\d+)", version)
+    m = _MAJOR_MINOR.match(version)
     if not m:
         return None
     major, minor = int(m.group(1)), int(m.group(2))

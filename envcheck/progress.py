@@ -12,11 +12,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol, TextIO
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol, TextIO
 
-class Progress(Protocol):
-    def update(self, message: str) -> None: ...
+    class Progress(Protocol):
+        def update(self, message: str) -> None: ...
 
 
 class _Silent:

@@ -33,7 +33,6 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
@@ -47,6 +46,11 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from envcheck.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 JSON_ACCEPT = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_ACCEPT}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"

@@ -30,10 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, TypeVar
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
     from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
 else:
 
     def dataclass_transform(**_kwargs: Any) -> Callable[[Any], Any]:
@@ -41,8 +45,6 @@ else:
 
 
 __all__ = ["FrozenInstanceError", "field", "record", "replace"]
-
-T = TypeVar("T")
 
 
 class FrozenInstanceError(AttributeError):

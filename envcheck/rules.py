@@ -14,14 +14,17 @@ import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
 
+from envcheck._typing import cast
 from envcheck.errors import ConfigError
-from envcheck.findings import Severity
 from envcheck.record import field, record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from envcheck.checks import Check, Param
+    from envcheck.findings import Severity
 
 # Where docs/ is published; a built-in rule's help link is its anchor there.
 DOCS_ROOT = "https://envcheck.readthedocs.io/"
@@ -150,7 +153,7 @@ def parse_rule(data: Mapping[str, Any], where: str, *, builtin: bool) -> Rule:
     return Rule(
         id=rule_id,
         name=name,
-        severity=cast(Severity, severity),
+        severity=cast("Severity", severity),
         check=kind,
         summary=text("summary", required=True),
         why=text("why", required=builtin),

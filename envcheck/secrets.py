@@ -13,36 +13,7 @@ import math
 import re
 from collections.abc import Iterable
 
-
-class _LazyPattern:
-    """A regular expression compiled on its first use.
-
-    Every command imports this module (through :mod:`envcheck.errors`) and
-    most never test a value; compiling these patterns up front was a few
-    milliseconds of each ``envcheck lint`` start (issue 15).
-    """
-
-    __slots__ = ("_compiled", "_flags", "_source")
-
-    def __init__(self, source: str, flags: int = 0) -> None:
-        self._source = source
-        self._flags = flags
-        self._compiled: re.Pattern[str] | None = None
-
-    def _get(self) -> re.Pattern[str]:
-        if self._compiled is None:
-            self._compiled = re.compile(self._source, self._flags)
-        return self._compiled
-
-    def search(self, text: str) -> re.Match[str] | None:
-        return self._get().search(text)
-
-    def match(self, text: str) -> re.Match[str] | None:
-        return self._get().match(text)
-
-    def sub(self, repl: str, text: str) -> str:
-        return self._get().sub(repl, text)
-
+from envcheck._regex import LazyPattern
 
 # Names whose values describe the runtime rather than grant access to anything.
 SAFE_NAMES: frozenset[str] = frozenset(
@@ -91,7 +62,7 @@ SAFE_PATTERNS: tuple[str, ...] = (
 )
 # A name containing one of these is never safe, whatever pattern it matches
 # (`SECRET_KEY_PATH` is fine to know about, its value still is not shown).
-_SENSITIVE_NAME = _LazyPattern(
+_SENSITIVE_NAME = LazyPattern(
     r"SECRET|PASSW|PASSWD|PWD_|TOKEN|APIKEY|API_KEY|PRIVATE|CREDENTIAL|AUTH|SESSION|COOKIE|SIGNING|DSN|DATABASE_URL"
     # A key as a word of the name: `_KEY`, `KEY_`, and the abbreviations
     # (`STRIPE_SKEY`, `APP_PKEY`, `SIGNKEY`) people use for the same thing.
@@ -102,20 +73,20 @@ _SENSITIVE_NAME = _LazyPattern(
 # Names whose value is a URL: sensitive only when the URL carries credentials
 # (`BASE_URL=https://api.example.com` is configuration; a password or token in
 # it is not).
-_URL_NAME = _LazyPattern(r"(?:_URL|_URI|_ENDPOINT)$", re.IGNORECASE)
+_URL_NAME = LazyPattern(r"(?:_URL|_URI|_ENDPOINT)$", re.IGNORECASE)
 # Names whose value is an OpenPGP key id or fingerprint (`GPG_KEY`, php's
 # `GPG_KEYS`, `SIGNING_KEY_FINGERPRINT`): public by nature when the value has
 # that shape.
-_FINGERPRINT_NAME = _LazyPattern(r"(?:^|_)(?:GPG|PGP)_?KEYS?(?:_|$)|FINGERPRINT", re.IGNORECASE)
+_FINGERPRINT_NAME = LazyPattern(r"(?:^|_)(?:GPG|PGP)_?KEYS?(?:_|$)|FINGERPRINT", re.IGNORECASE)
 # Words that make a name a credential whatever else it says (`GPG_KEY_PASSPHRASE`).
-_CREDENTIAL_WORD = _LazyPattern(r"SECRET|PASS|PWD|TOKEN|PRIVATE|CREDENTIAL", re.IGNORECASE)
+_CREDENTIAL_WORD = LazyPattern(r"SECRET|PASS|PWD|TOKEN|PRIVATE|CREDENTIAL", re.IGNORECASE)
 # Query parameters that carry credentials (`?token=`, `&sig=`, `X-Amz-Signature`).
-_SECRET_QUERY = _LazyPattern(
+_SECRET_QUERY = LazyPattern(
     r"(?i)(?:^|[?&;])[\w.-]*(?:token|key|secret|sig|signature|password|passwd|pwd|auth)[\w.-]*="
 )
 
 # Value shapes that are credentials whatever the variable is called.
-_SECRET_VALUE = _LazyPattern(
+_SECRET_VALUE = LazyPattern(
     r"(AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id
     r"|gh[pousr]_[A-Za-z0-9]{30,}"  # GitHub tokens
     r"|github_pat_[A-Za-z0-9_]{30,}"
@@ -264,7 +235,7 @@ def looks_secret(name: str, value: str) -> bool:
     return is_sensitive_name(name) and not _is_placeholder(value)
 
 
-_PLACEHOLDERS = _LazyPattern(
+_PLACEHOLDERS = LazyPattern(
     r"^(changeme|change-me|change_me|xxx+|\*+|<.*>|\{\{.*\}\}|none|null|todo|example|dummy|placeholder|your[-_].*|false|true|0|1)$",
     re.IGNORECASE,
 )
@@ -277,7 +248,7 @@ def _is_placeholder(value: str) -> bool:
 # `scheme://userinfo@` — userinfo is a token or user:password (pip redacts it the same
 # way); ssh's conventional `git@` names no one and stays, and neither is a bare login
 # name in an `ssh://user@host` URL a credential (ssh takes no secret in its URL).
-_URL_USERINFO = _LazyPattern(r"(?i)\b(?<![a-z0-9+.-])(?!ssh://[^/\s:@]+@)([a-z][a-z0-9+.-]*://)(?!git@)[^/\s@]+@")
+_URL_USERINFO = LazyPattern(r"(?i)\b(?<![a-z0-9+.-])(?!ssh://[^/\s:@]+@)([a-z][a-z0-9+.-]*://)(?!git@)[^/\s@]+@")
 
 
 def redact_url(url: str) -> str:

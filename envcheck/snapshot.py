@@ -18,19 +18,23 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
 
+from envcheck._typing import cast
 from envcheck.errors import EnvcheckError
 from envcheck.record import field, record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     # Only snapshots that carry native facts need the module (lint and most diffs do not).
     from envcheck.native import Native
 
+    SourceKind = Literal["host", "image", "project"]
+    Ecosystem = Literal["python", "node"]
+
 SCHEMA = "envcheck.snapshot/1"
 
-SourceKind = Literal["host", "image", "project"]
-Ecosystem = Literal["python", "node"]
 _KINDS: tuple[str, ...] = ("host", "image", "project")
 
 # What a snapshot's source could not capture (``Snapshot.unknown``), so rules
@@ -137,7 +141,7 @@ class Source:
         kind = r.string("kind")
         if kind not in _KINDS:
             raise SnapshotError(f"{r.where}.kind: must be one of host, image, project", path=r.path)
-        return cls(kind=cast(SourceKind, kind), ref=r.string("ref"), captured_at=r.opt_str("captured_at") or "")
+        return cls(kind=cast("SourceKind", kind), ref=r.string("ref"), captured_at=r.opt_str("captured_at") or "")
 
 
 @record
@@ -508,7 +512,7 @@ class DockerfileVar:
             raise SnapshotError(f"{r.where}.kind: must be ENV or ARG", path=r.path)
         return cls(
             name=r.string("name"),
-            kind=cast(Literal["ENV", "ARG"], kind),
+            kind=cast('Literal["ENV", "ARG"]', kind),
             source=r.string("source"),
             has_value=r.flag("has_value", False),
             secret=r.flag("secret", False),
@@ -730,7 +734,7 @@ def _ecosystem(r: _Reader) -> Ecosystem:
     eco = r.string("ecosystem")
     if eco not in ("python", "node"):
         raise SnapshotError(f"{r.where}.ecosystem: must be python or node", path=r.path)
-    return cast(Ecosystem, eco)
+    return cast("Ecosystem", eco)
 
 
 def merge_notes(*groups: Sequence[str]) -> tuple[str, ...]:

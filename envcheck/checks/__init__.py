@@ -16,9 +16,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
-from typing import Final
 
-from envcheck.checks._base import Check, Context, Mode, Param
+from envcheck.checks._base import Check, Context, Param
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
+
+    from envcheck.checks._base import Mode
+
 
 # kind -> ("module:attribute", the modes it runs in)
 _TABLE: Final[Mapping[str, tuple[str, tuple[Mode, ...]]]] = {
@@ -79,4 +85,4 @@ MODES: Final[Mapping[str, tuple[Mode, ...]]] = {kind: modes for kind, (_, modes)
 # Kinds no built-in rule uses: they exist for the rule files a project writes.
 POLICY_KINDS: Final[frozenset[str]] = frozenset({"package-policy", "env-policy"})
 
-__all__ = ["CHECKS", "MODES", "POLICY_KINDS", "Check", "Context", "Mode", "Param"]
+__all__ = ["CHECKS", "MODES", "POLICY_KINDS", "Check", "Context", "Param"]

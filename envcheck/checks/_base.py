@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
 
-from envcheck.findings import Finding, Location, Severity, Side
+from envcheck.findings import Finding, Location, Side
 from envcheck.record import field, record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    from envcheck.findings import Severity
     from envcheck.index_facts import IndexFacts
     from envcheck.rules import Rule
     from envcheck.snapshot import Declared, Package, Requirement, Snapshot
 
-Mode = Literal["static", "target", "pair"]
-ParamType = Literal["str", "bool", "str-list", "str-map"]
+    Mode = Literal["static", "target", "pair"]
+    ParamType = Literal["str", "bool", "str-list", "str-map"]
 
 
 @record

@@ -7,17 +7,17 @@ know what they resolve to.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from envcheck import _regex
 from envcheck.checks._base import Check, Context, Param, finding
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
 
-_LOOSE = re.compile(r"^v?\d+$")  # "3", "20", "v18": looser than major.minor
+_LOOSE = _regex.compile(r"^v?\d+$")  # "3", "20", "v18": looser than major.minor
 
 
 def split_ref(ref: str) -> tuple[str, str | None, str | None]:

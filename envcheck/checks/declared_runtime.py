@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, cast
 
+from envcheck._typing import cast
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.checks.runtime_version import first_difference, validate_level_severity
-from envcheck.findings import Finding, Severity, Side
+from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from envcheck.findings import Severity
     from envcheck.rules import Rule
     from envcheck.snapshot import DeclaredRuntime
 
@@ -51,7 +53,7 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
         level = first_difference(version, have)
         if level is None:
             continue
-        severity = cast(Severity, overrides[level]) if level in overrides else None
+        severity = cast("Severity", overrides[level]) if level in overrides else None
         file = source.rsplit(":", 1)[0] if source.rsplit(":", 1)[-1].isdigit() else source
         # The location carries the line; the message names the file as a user says it.
         yield finding(

@@ -10,19 +10,19 @@ may rewrite the lock; ``npm ci`` installs exactly what it says.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from envcheck import _regex
 from envcheck.checks._base import Check, Context, Param, finding
 from envcheck.findings import Finding, Location, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Declared
 
 _INSTALL_ACTIONS = {"install", "i", "add", "isntall", "in", "ins", "inst", "insta", "instal"}
-_NPM_EXACT = re.compile(r"^v?=?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
+_NPM_EXACT = _regex.compile(r"^v?=?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
 
 
 def _is_local(arg: str) -> bool:

@@ -11,13 +11,15 @@ For a project's ``rules-dir``, e.g. "require SENTRY_DSN in the image"::
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.findings import Finding, Side
 from envcheck.snapshot import UNKNOWN_ENV
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from envcheck.rules import Rule
 
 

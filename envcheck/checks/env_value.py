@@ -9,12 +9,12 @@ older envcheck is not trusted to have been careful.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.findings import Finding, Side
 from envcheck.secrets import keep_value
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
     IGNORE_PARAM,
@@ -27,6 +26,7 @@ from envcheck.checks._base import (
 from envcheck.checks._versions import satisfies
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import LockedPackage, Requirement

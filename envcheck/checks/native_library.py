@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, canonical, finding, where
 from envcheck.findings import Finding, Side
 from envcheck.native import major_minor, soname_base, soname_stem, soname_version
 from envcheck.record import record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Snapshot

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
     IGNORE_PARAM,
@@ -19,6 +18,7 @@ from envcheck.checks._base import (
 )
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
 

@@ -20,13 +20,15 @@ version), ``urllib3<2`` (forbid only the matching versions), ``express@^4``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
 from envcheck.checks._base import Check, Context, Param, canonical, finding, installed_versions, where
 from envcheck.checks._versions import satisfies
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from envcheck.rules import Rule
 
 

@@ -11,7 +11,6 @@ not require.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
     IGNORE_PARAM,
@@ -29,6 +28,7 @@ from envcheck.checks._base import (
 )
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Package, Snapshot

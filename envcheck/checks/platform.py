@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, finding, where
 from envcheck.findings import Finding, Side
 from envcheck.platform_tags import normalise_arch
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Platform

@@ -8,7 +8,6 @@ about a Linux image.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import (
     IGNORE_PARAM,
@@ -25,6 +24,7 @@ from envcheck.checks._base import (
 from envcheck.checks._versions import satisfies
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
 

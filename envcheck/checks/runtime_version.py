@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, cast
 
+from envcheck._typing import cast
 from envcheck.checks._base import Check, Context, Param, finding, where
-from envcheck.findings import Finding, Severity, Side
+from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from envcheck.findings import Severity
     from envcheck.rules import Rule
 
 LEVELS = ("major", "minor", "patch")
@@ -47,7 +51,7 @@ def check(rule: Rule, ctx: Context) -> Iterator[Finding]:
     if level is None or level not in rule.params["levels"]:
         return
     overrides = rule.params.get("level-severity") or {}
-    severity = cast(Severity, overrides[level]) if level in overrides else None
+    severity = cast("Severity", overrides[level]) if level in overrides else None
     label = rule.params.get("label") or name
     yield finding(
         rule,

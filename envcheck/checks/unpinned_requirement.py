@@ -9,11 +9,11 @@ ecosystem exists.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import Check, Context, Param, canonical, finding, is_local_requirement
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Requirement

@@ -9,20 +9,20 @@ range disagrees with it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
 
+from envcheck import _regex
 from envcheck.checks._base import Check, Context, Param, finding
 from envcheck.checks._versions import partial_satisfies
 from envcheck.findings import Finding, Side
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
     from envcheck.snapshot import Declared
 
 _PRIORITY = (".python-version", ".node-version", ".nvmrc", ".tool-versions", "runtime.txt")
-_TAG_VERSION = re.compile(r"^v?(\d+(?:\.\d+){0,2})(?:$|[-_])")
+_TAG_VERSION = _regex.compile(r"^v?(\d+(?:\.\d+){0,2})(?:$|[-_])")
 
 
 def agree(a: str, b: str) -> bool:

@@ -15,13 +15,13 @@ said when the right side accepts every tag the left does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from envcheck.checks._base import IGNORE_PARAM, Check, Context, canonical, finding, marker_applies, where
 from envcheck.findings import Finding, Side
 from envcheck.platform_tags import WheelTags, snapshot_wheel_tags
 from envcheck.record import record
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.rules import Rule
 

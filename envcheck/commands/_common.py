@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 FAIL_ON = ("error", "warning", "info", "never")

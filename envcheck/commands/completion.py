@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from envcheck.commands._common import add_command
 from envcheck.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 EXAMPLES = """\
   envcheck completion bash > ~/.local/share/bash-completion/completions/envcheck

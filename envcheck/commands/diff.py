@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from envcheck.commands._common import add_command, add_report_options
 from envcheck.commands.lint import add_baseline_options, finish, load_settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 EXAMPLES = """\
   envcheck snapshot host -o laptop.json && envcheck snapshot image myapp:1.4 -o image.json

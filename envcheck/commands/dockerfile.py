@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from envcheck.commands._common import add_command, add_python_option
 from envcheck.errors import EnvcheckError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from envcheck.generate.dockerfile import VersionSource
     from envcheck.snapshot import Snapshot
 

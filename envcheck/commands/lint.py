@@ -11,11 +11,13 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from envcheck.commands._common import add_command, add_report_options, split_ids
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from envcheck.config import Config
     from envcheck.engine import Settings
     from envcheck.findings import Finding

@@ -10,11 +10,15 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck.commands._common import add_command
 from envcheck.errors import EnvcheckError
 from envcheck.rules import Rule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 EXAMPLES = """\
   envcheck rules                  # every rule: id, name, default severity, summary

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from envcheck.commands._common import add_command, add_python_option, add_report_options, add_service_options
 from envcheck.commands.lint import add_baseline_options, finish, load_settings, main_manifest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 EXAMPLES = """\
   envcheck scan                                   # this project: declared vs this machine

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from envcheck.commands._common import add_command, add_python_option, add_service_options
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from envcheck.snapshot import Snapshot
 
 EXAMPLES = """\

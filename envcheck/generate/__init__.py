@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from envcheck.errors import EnvcheckError
 from envcheck.record import replace
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.generate.dockerfile import GeneratedFiles, VersionSource
     from envcheck.generate.imports import ImportPin

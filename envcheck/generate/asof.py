@@ -38,6 +38,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from envcheck import _regex
 from envcheck.generate.knowledge import python_images, python_released
 from envcheck.pyindex import ProjectPage, Target, Unchecked, newest_as_of
 from envcheck.record import record, replace
@@ -49,7 +50,7 @@ CONFLICT = "conflicting requirements for"
 #: The resolver gives up after this many releases chosen (a guard against a runaway closure).
 MAX_CHOSEN = 400
 # Files whose modification time dates a project without git (its manifests and code).
-_DATED = re.compile(
+_DATED = _regex.compile(
     r"(^|/)(requirements[^/]*\.(txt|in)|Pipfile(\.lock)?|pyproject\.toml|setup\.(py|cfg)|poetry\.lock|"
     r"package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|Procfile|[^/]+\.(py|js|mjs|ts))$"
 )

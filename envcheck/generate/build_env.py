@@ -31,9 +31,10 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from envcheck import _regex
 from envcheck.record import record
 
-_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_NAME = _regex.compile(r"^[A-Z_][A-Z0-9_]*$")
 _EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults")
 _SCHEMAS = ("env.ts", "env.mjs", "env.js", "src/env.ts", "src/env.mjs", "src/env.js", "src/env/server.mjs")
 # Set by the image or the toolchain itself: never a placeholder.
@@ -110,7 +111,7 @@ def _block(text: str, start: int) -> str:
     return text[start + 1 :]
 
 
-_KEY = re.compile(r"([A-Z_][A-Z0-9_]*)\s*:")  # an env schema key: SCREAMING_CASE, then a colon
+_KEY = _regex.compile(r"([A-Z_][A-Z0-9_]*)\s*:")  # an env schema key: SCREAMING_CASE, then a colon
 
 
 def _top_keys(body: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from envcheck import _regex
 from envcheck.record import record
 from envcheck.snapshot import Package
 
@@ -29,7 +30,7 @@ _SKIP_DIRS = frozenset(
 )
 _MAX_FILES = 2000
 _MAX_BYTES = 1024 * 1024
-_IMPORT_RE = re.compile(
+_IMPORT_RE = _regex.compile(
     r"^\s*(?:from\s+([A-Za-z_]\w*)[\w.]*\s+import\b|import\s+([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*))", re.M
 )
 # Modules that ship with CPython 2 but not 3 (so absent from stdlib_module_names).

@@ -20,17 +20,17 @@ comment.  A line past its end of life is still honoured, with its date.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from envcheck import _regex
 from envcheck.generate.knowledge import python_eol, python_images
 from envcheck.record import record
 
-_FULL = re.compile(r"^\d+\.\d+\.\d+$")
-_MINOR = re.compile(r"^\d+\.\d+$")
+_FULL = _regex.compile(r"^\d+\.\d+\.\d+$")
+_MINOR = _regex.compile(r"^\d+\.\d+$")
 # Which declaration speaks first when several name a version.
 _FILE_ORDER = ("runtime.txt", ".python-version", ".tool-versions", "Pipfile", "Pipfile.lock")
 

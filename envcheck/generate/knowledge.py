@@ -14,19 +14,24 @@ import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from envcheck import _regex
 from envcheck._toml import loads
 from envcheck.record import field, record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 DATA = Path(__file__).resolve().parent.parent / "data"
-_PKG = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")  # a Debian package name
-_MINOR = re.compile(r"^\d+\.\d+$")
-_FULL = re.compile(r"^\d+\.\d+\.\d+$")
+_PKG = _regex.compile(r"^[a-z0-9][a-z0-9+.-]+$")  # a Debian package name
+_MINOR = _regex.compile(r"^\d+\.\d+$")
+_FULL = _regex.compile(r"^\d+\.\d+\.\d+$")
 
 
 class KnowledgeError(ValueError):

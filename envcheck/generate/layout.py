@@ -18,10 +18,10 @@ import re
 from collections.abc import Iterable, Mapping
 from email.parser import HeaderParser
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck._toml import loads
 from envcheck.errors import EnvcheckError, ParseError
@@ -39,16 +39,21 @@ from envcheck.generate.procfile import Procfile, parse_procfile
 from envcheck.record import field, record
 from envcheck.snapshot import Package
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 _SOURCE_CAP = 256 * 1024  # entry files are read for hints only; a huge one is not an app entry point
 _NODE_DIRS = ("frontend", "client", "web", "ui", "assets", "static_src")
 _PY_DIRS = ("backend", "server", "api", "app", "service")
 _PY_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile", "manage.py", "uv.lock")
 _PORT_PATTERNS = (
-    re.compile(r"\.listen\(\s*(\d{2,5})\b"),
-    re.compile(r"PORT\s*(?:\|\||\?\?|or|,)\s*['\"]?(\d{2,5})\b"),
-    re.compile(r"\bport\s*=\s*(\d{2,5})\b"),
-    re.compile(r"(?:--bind|-b)\s+[\w.]*:(\d{2,5})\b"),
-    re.compile(r"--port[= ](\d{2,5})\b"),
+    _regex.compile(r"\.listen\(\s*(\d{2,5})\b"),
+    _regex.compile(r"PORT\s*(?:\|\||\?\?|or|,)\s*['\"]?(\d{2,5})\b"),
+    _regex.compile(r"\bport\s*=\s*(\d{2,5})\b"),
+    _regex.compile(r"(?:--bind|-b)\s+[\w.]*:(\d{2,5})\b"),
+    _regex.compile(r"--port[= ](\d{2,5})\b"),
 )
 
 
@@ -146,10 +151,10 @@ def _port(text: str | None) -> int | None:
     return None
 
 
-_READS_PORT = re.compile(r"process\.env\.PORT\b|process\.env\[['\"]PORT['\"]\]|\bPORT\b\s*(?:\|\||\?\?)")
+_READS_PORT = _regex.compile(r"process\.env\.PORT\b|process\.env\[['\"]PORT['\"]\]|\bPORT\b\s*(?:\|\||\?\?)")
 
 # A path that can stand in a COPY line as it is: relative, inside the project, no shell or glob syntax.
-_COPYABLE = re.compile(r"[\w.@+-][\w./@+-]*")
+_COPYABLE = _regex.compile(r"[\w.@+-][\w./@+-]*")
 
 
 def _yarnrc(base: Path) -> tuple[tuple[str, ...], str | None]:
@@ -184,7 +189,7 @@ def _yarnrc(base: Path) -> tuple[tuple[str, ...], str | None]:
 
 # npm's credential keys, bare or scoped to a registry (`//host/:_authToken=…`);
 # an env reference (`${NPM_TOKEN}`) counts too: the build still needs the secret.
-_NPMRC_CREDENTIALS = re.compile(
+_NPMRC_CREDENTIALS = _regex.compile(
     r"^[ \t]*(?![#;])[^=\n]*?(?:_authToken|_auth|_password|username|certfile|keyfile|cafile)[ \t]*=",
     re.MULTILINE | re.IGNORECASE,
 )
@@ -525,7 +530,7 @@ def _dockerfile_pythons(base: Path, entries: frozenset[str]) -> tuple[tuple[str,
     return tuple(out)
 
 
-_INCLUDE = re.compile(r"^\s*(?:-r|--requirement)[\s=]+(\S+)", re.MULTILINE)
+_INCLUDE = _regex.compile(r"^\s*(?:-r|--requirement)[\s=]+(\S+)", re.MULTILINE)
 
 
 def _requirements_closure(root: Path, python_dir: str) -> frozenset[str] | None:
@@ -554,7 +559,7 @@ def _requirements_closure(root: Path, python_dir: str) -> frozenset[str] | None:
     return frozenset(seen)
 
 
-_INDEX_OPT = re.compile(r"^\s*(?:-i|--index-url|--extra-index-url)[\s=]+(\S+)", re.MULTILINE)
+_INDEX_OPT = _regex.compile(r"^\s*(?:-i|--index-url|--extra-index-url)[\s=]+(\S+)", re.MULTILINE)
 
 
 def _index_urls(base: Path, entries: frozenset[str]) -> tuple[str, ...]:

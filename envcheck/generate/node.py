@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 
+from envcheck import _regex
 from envcheck._toml import loads
 from envcheck.generate.build_env import placeholders
 from envcheck.generate.layout import NodeApp, ProjectLayout
@@ -47,7 +48,7 @@ from envcheck.record import record, replace
 from envcheck.snapshot import Declared, Snapshot
 
 NODE_UID = 1000  # the node image's unprivileged `node` user
-_FULL = re.compile(r"^v?(\d+\.\d+\.\d+)$")
+_FULL = _regex.compile(r"^v?(\d+\.\d+\.\d+)$")
 
 
 def is_node_runtime_needed(node: NodeApp) -> bool:
@@ -411,9 +412,9 @@ class NodeInstall:
     manager_node: str | None = None  # the node range the package manager release supports
 
 
-_EXACT = re.compile(r"^(\w[\w-]*)@(\d+\.\d+\.\d+)(?:\+.*)?$")
+_EXACT = _regex.compile(r"^(\w[\w-]*)@(\d+\.\d+\.\d+)(?:\+.*)?$")
 # corepack's own pin syntax, hash included (what `corepack use` writes); nothing here can reach a shell.
-_COREPACK_PIN = re.compile(r"^yarn@\d+\.\d+\.\d+(?:\+sha(?:1|224|256|384|512)\.[0-9a-f]{40,128})?$")
+_COREPACK_PIN = _regex.compile(r"^yarn@\d+\.\d+\.\d+(?:\+sha(?:1|224|256|384|512)\.[0-9a-f]{40,128})?$")
 
 # ARGs without a default stay unset unless given, so a plain build uses the public registries.
 _NPM_ARG = Arg(
@@ -715,7 +716,7 @@ STATIC_SERVER = (
     ".listen(Number(process.env.PORT)||8080,'0.0.0.0')"
 )
 STATIC_PORT = 8080
-_START_PORT = re.compile(r"(?:--port[= ]|-p\s+|\bPORT=)(\d{2,5})\b")
+_START_PORT = _regex.compile(r"(?:--port[= ]|-p\s+|\bPORT=)(\d{2,5})\b")
 
 
 def _framework(deps: Sequence[str], kind: str | None = None) -> Framework | None:

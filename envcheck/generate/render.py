@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import NoReturn
 
 from envcheck.generate.plan import (
     Arg,
@@ -24,6 +23,11 @@ from envcheck.generate.plan import (
     User,
     Workdir,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 
 # Debian's apt versions move with every point release and security fix, so a
 # pin would break the build within weeks; the base image tag pins the release.

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 from packaging.version import InvalidVersion, Version
 
+from envcheck import _regex
 from envcheck.generate.knowledge import Server, python_servers
 from envcheck.generate.layout import ProjectLayout
 from envcheck.generate.options import GenerateError
@@ -106,7 +107,7 @@ def _port_note(port: int, why: str) -> str:
 # --------------------------------------------------------------------------- Procfile
 
 
-_SEGMENT = re.compile(r"\s*(?:;|&&|\|\|)\s*")
+_SEGMENT = _regex.compile(r"\s*(?:;|&&|\|\|)\s*")
 _BIND_FLAGS = {
     "gunicorn": ("-b", "--bind"),
     "uvicorn": ("--port", "--host", "--uds", "--fd"),

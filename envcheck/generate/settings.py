@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from envcheck import _regex
 from envcheck.generate.options import quote_env, source_label
 from envcheck.generate.plan import Env, Note, Step
 from envcheck.secrets import is_sensitive_name, keep_value, looks_secret
 from envcheck.snapshot import Snapshot
 
-_ENV_VALUE_UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+_ENV_VALUE_UNSAFE = _regex.compile(r"[\x00-\x1f\x7f]")
 # Variables that describe the machine they were captured on, not the project.
 MACHINE_VARS = frozenset(
     {"PATH", "HOME", "USER", "SHELL", "TERM", "PWD", "HOSTNAME", "VIRTUAL_ENV", "PYTHONPATH", "LANG", "LANGUAGE", "TZ"}

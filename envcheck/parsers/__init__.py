@@ -15,8 +15,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, cast
 
+from envcheck._typing import cast
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envcheck.snapshot import Declared
 

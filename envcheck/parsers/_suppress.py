@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 
-_PATTERN = re.compile(r"#\s*envcheck:\s*ignore(?:\[(?P<ids>[A-Za-z0-9_,\s]*)\])?", re.IGNORECASE)
+from envcheck import _regex
+
+_PATTERN = _regex.compile(r"#\s*envcheck:\s*ignore(?:\[(?P<ids>[A-Za-z0-9_,\s]*)\])?", re.IGNORECASE)
 
 
 def suppressed_rules(line: str) -> tuple[str, ...] | None:

@@ -26,16 +26,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.parsers import relpath
 from envcheck.parsers.package_json import load_json
 from envcheck.snapshot import Declared, LockedPackage
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 _SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
+_VERSION = _regex.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?$")
 
 
 def strip_trailing_commas(text: str) -> str:

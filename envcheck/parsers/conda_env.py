@@ -14,16 +14,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck.errors import ParseError
 from envcheck.parsers import requirements as reqfile
 from envcheck.parsers.requirements import read_manifest, relpath, scan_suppressions, spec_str
 from envcheck.snapshot import Declared, DeclaredRuntime, Requirement
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 __all__ = ["parse", "parse_text"]
 
-_PYTHON_RE = re.compile(r"^(?:[\w./-]+::)?python(?P<rest>(?:\s|[=<>!~]).*)?$", re.IGNORECASE)
+_PYTHON_RE = _regex.compile(r"^(?:[\w./-]+::)?python(?P<rest>(?:\s|[=<>!~]).*)?$", re.IGNORECASE)
 
 
 def parse(path: Path, root: Path) -> Declared:

@@ -22,12 +22,15 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import re
 import shlex
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
 
+from envcheck import _regex
+from envcheck._cache import by_content
 from envcheck._io import read_text
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers import relpath
@@ -44,14 +47,19 @@ from envcheck.snapshot import (
     Suppression,
 )
 
-_DIRECTIVE = re.compile(r"#\s*envcheck:\s*ignore(?:\[[^\]]*\])?", re.IGNORECASE)
-_VAR = re.compile(
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+
+_DIRECTIVE = _regex.compile(r"#\s*envcheck:\s*ignore(?:\[[^\]]*\])?", re.IGNORECASE)
+_VAR = _regex.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-+])(?P<word>[^}]*))?\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
 )
-_HEREDOC = re.compile(r"^<<-?\s*([\"']?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\1")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-_LEADING_VERSION = re.compile(r"^v?(\d+(?:\.\d+){0,2})(?![\d])")
+_HEREDOC = _regex.compile(r"^<<-?\s*([\"']?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)\1")
+_ASSIGNMENT = _regex.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_NAME = _regex.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_LEADING_VERSION = _regex.compile(r"^v?(\d+(?:\.\d+){0,2})(?![\d])")
 
 MAX_BYTES = 4 * 1024 * 1024
 
@@ -169,30 +177,61 @@ def copy_sources(text: str, rel: str) -> tuple[str, ...]:
 
 
 # The project scanner reads a root Dockerfile's COPY sources before the parser reads the
-# whole file: one parse serves both (dockerfile-parse is a third of a small lint's work).
+# whole file: one parse serves both.  Across runs, the parse is remembered under the
+# Dockerfile's text: importing dockerfile-parse (and the logging package it imports)
+# was a sixth of every `envcheck lint`, for a Dockerfile that rarely changes (issue 15).
 @functools.lru_cache(maxsize=4)
 def _instructions(text: str, rel: str) -> tuple[_Instruction, ...]:
-    from dockerfile_parse import DockerfileParser
-
+    salt = _parser_identity()
     try:
-        parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
-        structure: list[dict[str, Any]] = parser.structure
-        out: list[_Instruction] = []
-        for item in structure:
-            out.append(
-                _Instruction(
-                    keyword=str(item["instruction"]).upper(),
-                    value=str(item.get("value", "")),
-                    line=int(item["startline"]) + 1,
-                    end=int(item["endline"]) + 1,
-                    content=str(item.get("content", "")),
-                )
-            )
-        return tuple(out)
+        rows = _parse_rows(text) if salt is None else by_content("dockerfile", text, salt, _parse_rows)
     except EnvcheckError:
         raise
-    except Exception as exc:  # dockerfile-parse raises assorted types on garbage
+    except Exception as exc:  # dockerfile-parse raises assorted types on garbage; a failure is not remembered
         raise ParseError(f"cannot parse Dockerfile: {type(exc).__name__}", path=rel) from None
+    return tuple(
+        _Instruction(keyword=keyword, value=value, line=line, end=end, content=content)
+        for keyword, value, line, end, content in rows
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _parser_identity() -> str | None:
+    """envcheck's version and where dockerfile-parse's parser is, with its stat: what a remembered parse depends on.
+
+    Found without importing it (that is the cost the cache saves); None, and no
+    caching, when it is not a plain file on ``sys.path``.
+    """
+    from envcheck import __version__
+
+    loaded = sys.modules.get("dockerfile_parse.parser")
+    candidates = [loaded.__file__] if loaded is not None and loaded.__file__ else []
+    candidates += [os.path.join(entry or os.curdir, "dockerfile_parse", "parser.py") for entry in sys.path]
+    for candidate in candidates:
+        try:
+            st = os.stat(candidate)
+        except OSError:
+            continue
+        return f"{__version__} {os.path.abspath(candidate)} {st.st_mtime_ns} {st.st_size}"
+    return None
+
+
+def _parse_rows(text: str) -> list[list[Any]]:
+    """dockerfile-parse's instructions as ``[keyword, value, first line, last line, content]`` rows."""
+    from dockerfile_parse import DockerfileParser
+
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
+    structure: list[dict[str, Any]] = parser.structure
+    return [
+        [
+            str(item["instruction"]).upper(),
+            str(item.get("value", "")),
+            int(item["startline"]) + 1,
+            int(item["endline"]) + 1,
+            str(item.get("content", "")),
+        ]
+        for item in structure
+    ]
 
 
 def _suppression_for(ins: _Instruction, lines: Sequence[str]) -> tuple[str, ...] | None:
@@ -412,7 +451,7 @@ def _commands(script: str) -> Iterator[list[str]]:
 # Shell the parser does not follow: command and process substitution. A
 # command using one computes its arguments at build time (`pip install -r
 # <(pipenv lock -r)`), so its words are not package names.
-_SUBSTITUTION = re.compile(r"\$\(|<\(|>\(|`")
+_SUBSTITUTION = _regex.compile(r"\$\(|<\(|>\(|`")
 _INSTALLERS = frozenset({"pip", "pip3", "npm", "yarn", "pnpm", "uv", "npx", "corepack"})
 
 Install = tuple[str, str, tuple[str, ...], tuple[str, ...]]
@@ -449,8 +488,8 @@ def _mentions_installer(cmd: Sequence[str]) -> bool:
     return any(_PIP_EXE.match(w) or w in _INSTALLERS for w in words)
 
 
-_PIP_EXE = re.compile(r"^pip(\d+(\.\d+)?)?$")
-_PYTHON_EXE = re.compile(r"^python(\d+(\.\d+)?)?$")
+_PIP_EXE = _regex.compile(r"^pip(\d+(\.\d+)?)?$")
+_PYTHON_EXE = _regex.compile(r"^python(\d+(\.\d+)?)?$")
 
 
 def _install(exe: str, args: list[str]) -> tuple[str, str, tuple[str, ...], tuple[str, ...]] | None:

@@ -24,12 +24,17 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.parsers import relpath
 from envcheck.snapshot import Declared, EnvRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 TEMPLATE_NAMES = frozenset({".env.example", ".env.sample", ".env.template", ".env.dist"})
 PYTHON_SUFFIXES = frozenset({".py"})
@@ -40,8 +45,8 @@ JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", "
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TEMPLATE_LINE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=|$)")
+_ENV_NAME = _regex.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TEMPLATE_LINE = _regex.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=|$)")
 
 
 def parse(path: Path, root: Path) -> Declared:
@@ -250,14 +255,14 @@ def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
 # One pass: comments and quoted strings are matched (and ignored) where they
 # start, so `// process.env.X` and "process.env.X" inside a string never count;
 # template literals are not skipped because `${process.env.X}` is real code.
-_JS = re.compile(
+_JS = _regex.compile(
     r"(?P<skip>//[^\n]*|/\*.*?(?:\*/|\Z)|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')"
     r"|(?:process\.env|import\.meta\.env)"
     r"(?:\??\.(?P<dot>[A-Za-z_$][\w$]*)|\[\s*(?P<q>[\"'`])(?P<idx>[A-Za-z_][\w]*)(?P=q)\s*\])"
     r"|(?:const|let|var)\s*\{(?P<names>[^{}]{0,2000})\}\s*=\s*process\.env\b",
     re.DOTALL,
 )
-_DESTRUCTURED = re.compile(r"^\s*(?:\.\.\.)?\s*([A-Za-z_$][\w$]*)")
+_DESTRUCTURED = _regex.compile(r"^\s*(?:\.\.\.)?\s*([A-Za-z_$][\w$]*)")
 
 
 def js_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
@@ -292,7 +297,7 @@ def js_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
 
 # --------------------------------------------------------------------------- compose
 
-_INTERPOLATION = re.compile(r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_INTERPOLATION = _regex.compile(r"(?<!\$)\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
 
 def compose_refs(text: str, rel: str) -> tuple[EnvRef, ...]:

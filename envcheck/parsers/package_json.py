@@ -15,14 +15,18 @@ line of each top-level key and of the keys one level below it — enough for
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.snapshot import Declared, DeclaredRuntime, Requirement
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # (section, group) in the order npm documents them.
 SECTIONS: tuple[tuple[str, str | None], ...] = (
@@ -50,7 +54,7 @@ _URL_PREFIXES = (
     "~/",
 )
 # A JSON string, or one structural character (newlines counted for line numbers).
-_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]')
+_TOKEN = _regex.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]')
 
 
 def relative_source(path: Path, root: Path) -> str:

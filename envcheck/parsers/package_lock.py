@@ -26,12 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.parsers.package_json import load_json, relative_source
 from envcheck.snapshot import Declared, LockedPackage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _NM = "node_modules/"
 _MANIFEST_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")

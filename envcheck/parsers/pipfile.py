@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck import _toml
 from envcheck.errors import ParseError
 from envcheck.parsers.pyproject import TomlLines
 from envcheck.parsers.requirements import canonical, read_manifest, relpath, scan_suppressions, spec_str
 from envcheck.snapshot import Declared, DeclaredRuntime, Requirement
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["parse", "parse_text"]
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck._io import read_text
 from envcheck.errors import ParseError
@@ -32,6 +31,11 @@ from envcheck.parsers.package_json import relative_source
 from envcheck.parsers.yarn_lock import load_yaml
 from envcheck.record import record
 from envcheck.snapshot import Declared, LockedPackage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _GROUPS: tuple[tuple[str, str | None], ...] = (
     ("dependencies", None),

@@ -15,12 +15,13 @@ from __future__ import annotations
 import itertools
 import re
 
+from envcheck import _regex
 from envcheck.errors import ParseError
 from envcheck.record import record
 
 __all__ = ["poetry_branches", "poetry_to_pep440", "python_marker"]
 
-_ATOM_RE = re.compile(r"^(?P<op>\^|~=|~|===|==|=|!=|>=|<=|>|<)?\s*(?P<ver>\S+)$")
+_ATOM_RE = _regex.compile(r"^(?P<op>\^|~=|~|===|==|=|!=|>=|<=|>|<)?\s*(?P<ver>\S+)$")
 
 
 @record

@@ -11,13 +11,17 @@ joined with ``or``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from envcheck import _toml
 from envcheck.errors import ParseError
 from envcheck.parsers.pyproject import TomlLines
 from envcheck.parsers.requirements import canonical, read_manifest, relpath
 from envcheck.snapshot import Declared, LockedPackage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["SUPPORTED_MAJOR", "parse", "parse_text"]
 

@@ -19,11 +19,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from envcheck import _toml
+from envcheck import _regex, _toml
 from envcheck.errors import ParseError
 from envcheck.parsers.poetry import poetry_to_pep440, python_marker
 from envcheck.parsers.requirements import (
@@ -37,9 +36,14 @@ from envcheck.parsers.requirements import (
 from envcheck.record import replace
 from envcheck.snapshot import Declared, DeclaredRuntime, Requirement
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 __all__ = ["TomlLines", "parse", "parse_text", "poetry_requirements"]
 
-_HEADER_RE = re.compile(r"^\s*(\[\[?)\s*(?P<key>[^\[\]#]+?)\s*\]\]?\s*(?:#.*)?$")
+_HEADER_RE = _regex.compile(r"^\s*(\[\[?)\s*(?P<key>[^\[\]#]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
 def _split_key(key: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError, ParseError
@@ -43,12 +44,12 @@ __all__ = [
 # requirement files this deep, so deeper means a generated or hostile tree.
 MAX_INCLUDE_DEPTH = 16
 
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
-_URL_SCHEME_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+_COMMENT_RE = _regex.compile(r"(^|\s+)#.*$")
+_URL_SCHEME_RE = _regex.compile(r"^(?:[a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_EXTS = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
-_EGG_RE = re.compile(r"[#&]egg=([^&]+)")
-_SDIST_NAME_RE = re.compile(r"^(?P<name>.+?)-(?P<version>\d[^-]*)$")
+_EGG_RE = _regex.compile(r"[#&]egg=([^&]+)")
+_SDIST_NAME_RE = _regex.compile(r"^(?P<name>.+?)-(?P<version>\d[^-]*)$")
 # Tokens of a requirements file name that mean "not needed at run time".
 _DEV_WORDS = frozenset(
     {"dev", "develop", "development", "test", "tests", "testing", "lint", "linting", "doc", "docs", "typing", "ci"}
@@ -158,11 +159,14 @@ _CLAUSE = r"(?:==|!=|>=|<=|>|<)[ \t]*[^ \t,]+"
 # followed by a fixed character, so no input makes the match backtrack.  The
 # versions are checked afterwards (is_normal_version): one small pattern here
 # compiles in a third of the time one with the version grammar in it took.
-_SIMPLE_REQ = re.compile(
+_SIMPLE_REQ = _regex.compile(
     rf"({_IDENT})(?:[ \t]*\[[ \t]*({_IDENT}(?:[ \t]*,[ \t]*{_IDENT})*)[ \t]*\])?"
     rf"(?:[ \t]*({_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*))?"
 )
-_CLAUSE_SPLIT = re.compile(r"(==|!=|>=|<=|>|<)[ \t]*([^ \t,]+)")
+_CLAUSE_SPLIT = _regex.compile(r"(==|!=|>=|<=|>|<)[ \t]*([^ \t,]+)")
+_SEPARATORS = _regex.LazyPattern(r"[-_.]+")
+_OPERATOR = _regex.LazyPattern(r"^(===|==|~=|>=|<=|!=|>|<)")
+_DIRECT_REFERENCE = _regex.LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
 def _simple_requirement(text: str) -> tuple[str, tuple[str, ...], str] | None:
@@ -228,7 +232,7 @@ def spec_str(spec: Iterable[object]) -> str:
     items = [str(s) for s in spec]
 
     def key(item: str) -> tuple[int, str]:
-        op = re.match(r"^(===|==|~=|>=|<=|!=|>|<)", item)
+        op = _OPERATOR.match(item)
         return (_OP_RANK.get(op.group(1), 5) if op else 5, item)
 
     return ",".join(sorted(items, key=key))
@@ -252,7 +256,7 @@ def group_for_filename(rel: str) -> str | None:
     """
     p = PurePosixPath(rel)
     stem = p.name.split(".")[0].lower()
-    words = [w for w in re.split(r"[-_.]+", stem) if w and w not in ("requirements", "requirement", "reqs", "req")]
+    words = [w for w in _SEPARATORS.split(stem) if w and w not in ("requirements", "requirement", "reqs", "req")]
     if not words and p.parent.name.lower() in ("requirements", "reqs"):
         words = [stem]
     return "dev" if any(w in _DEV_WORDS for w in words[:1]) else None
@@ -274,7 +278,7 @@ def logical_lines(text: str) -> Iterator[_Line]:
     parts: list[str] = []
     no = 0
     for no, raw in enumerate(text.splitlines(), 1):
-        is_comment = bool(re.match(r"^\s*#", raw))
+        is_comment = raw.lstrip().startswith("#")
         if not raw.endswith("\\") or is_comment:
             if is_comment:
                 raw = " " + raw
@@ -534,7 +538,7 @@ def _contained(path: Path, root: Path) -> bool:
 
 def _looks_like_url_or_path(text: str) -> bool:
     head = text.split(";", 1)[0].strip()
-    if " @ " in text or re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", text):
+    if " @ " in text or _DIRECT_REFERENCE.match(text):
         return False  # PEP 508 direct reference, handled by packaging
     if head.startswith(_VCS_PREFIXES) or _URL_SCHEME_RE.match(head):
         return True

@@ -16,13 +16,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck import _toml
 from envcheck.errors import ParseError
 from envcheck.parsers.pyproject import TomlLines
 from envcheck.parsers.requirements import canonical, read_manifest, relpath
 from envcheck.snapshot import Declared, LockedPackage
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["SUPPORTED_VERSIONS", "parse", "parse_text"]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.parsers import relpath
@@ -35,15 +36,15 @@ NODE_LTS: dict[str, str] = {
     "krypton": "24",
 }
 
-_VERSION = re.compile(r"\d+(?:\.\d+){0,2}")
+_VERSION = _regex.compile(r"\d+(?:\.\d+){0,2}")
 # pyenv names: 3.11.7, 3.12, 3.13t (free-threaded), 3.12-dev, 3.14.0rc1,
 # pypy3.10-7.3.12, pypy3.10, stackless-3.7.5, cpython-3.12 (uv).
-_PYENV = re.compile(
+_PYENV = _regex.compile(
     r"^(?:cpython-|python-?|pypy|stackless-|graalpy-?|pyston-?)?"
     r"(?P<v>\d+(?:\.\d+){0,2}(?:(?:a|b|rc)\d+)?)(?:t|-dev|[-+].*)?$",
     re.IGNORECASE,
 )
-_NODE = re.compile(r"^v?(?P<v>\d+(?:\.\d+){0,2})(?:[-+].*)?$")
+_NODE = _regex.compile(r"^v?(?P<v>\d+(?:\.\d+){0,2})(?:[-+].*)?$")
 
 
 def python_version(token: str) -> str | None:

@@ -16,17 +16,21 @@ split, so ``dev`` stays False.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck._io import read_text
 from envcheck.errors import ParseError
 from envcheck.parsers.package_json import relative_source
 from envcheck.snapshot import Declared, LockedPackage
 
-_DESCRIPTOR = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^,"]+))\s*(?:,|$)')
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+_DESCRIPTOR = _regex.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^,"]+))\s*(?:,|$)')
 
 
 def _unquote(value: str) -> str:

@@ -9,16 +9,11 @@ a test renders every member.
 from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Mapping, Sequence
 
+from envcheck._typing import assert_never
 from envcheck.findings import Finding
 from envcheck.rules import Rule
-
-if sys.version_info >= (3, 11):
-    from typing import assert_never
-else:  # pragma: no cover
-    from typing_extensions import assert_never
 
 
 class Format(str, enum.Enum):

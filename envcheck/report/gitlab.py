@@ -13,9 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from envcheck.findings import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _SEVERITY = {"error": "critical", "warning": "major", "info": "info"}
 

@@ -10,12 +10,14 @@ one mapping between the two models (``mapping``), one bounded loader
 
 from __future__ import annotations
 
-from typing import Final, Literal
-
 from envcheck.errors import EnvcheckError
 from envcheck.snapshot import Snapshot
 
-SnapshotFormat = Literal["envcheck", "cyclonedx", "spdx"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, Literal
+
+    SnapshotFormat = Literal["envcheck", "cyclonedx", "spdx"]
 FORMATS: Final[tuple[SnapshotFormat, ...]] = ("envcheck", "cyclonedx", "spdx")
 
 

@@ -16,10 +16,13 @@ as an image.
 
 from __future__ import annotations
 
-from typing import Any, Final
-
 from envcheck.sbom.model import Component, Doc, Inventory, SbomError, SubjectKind
 from envcheck.snapshot import Snapshot
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
 
 # 1.4–1.6 is the contract (DESIGN.md); 1.2/1.3 (what many older plugins still
 # emit) and 1.7 carry components, purls and metadata in the same fields, so

@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
 
+from envcheck._typing import cast
 from envcheck.record import record
 from envcheck.sbom.model import Component, Inventory, SbomError
 from envcheck.snapshot import (
@@ -45,11 +45,15 @@ from envcheck.snapshot import (
     Runtime,
     Snapshot,
     Source,
-    SourceKind,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from packageurl import PackageURL
+
+    from envcheck.snapshot import SourceKind
 
 # Property names envcheck writes into its SBOMs (CycloneDX properties, SPDX
 # annotations "name=value") and reads back.  The "envcheck:" prefix is the
@@ -438,7 +442,7 @@ def to_snapshot(inv: Inventory, path: str | None) -> Snapshot:
     packages = {eco: tuple(pkgs) for eco, pkgs in found.packages.items() if pkgs}
     return Snapshot(
         source=Source(
-            kind=cast(SourceKind, kind),
+            kind=cast("SourceKind", kind),
             ref=inv.prop(P_REF) or inv.subject_ref or (f"sbom:{path}" if path else "sbom"),
             captured_at=_rfc3339(inv.captured_at),
         ),

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Final
 
 from envcheck.sbom.model import Inventory, SbomError
 from envcheck.snapshot import Snapshot
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
 
 # syft's JSON of a large image (every file's digests) runs to tens of MiB;
 # beyond this the JSON parse alone would take gigabytes of memory.

@@ -16,14 +16,17 @@ python package manifest file: /…/METADATA, …") gives a package's location.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Final
-
+from envcheck import _regex
 from envcheck.sbom.model import Component, Doc, Inventory, SbomError, SubjectKind
 from envcheck.snapshot import Snapshot
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
+
 VERSIONS: Final = ("SPDX-2.2", "SPDX-2.3")
-_SOURCE_INFO_PATH = re.compile(r":\s+(/[^,\s]+)")
+_SOURCE_INFO_PATH = _regex.compile(r":\s+(/[^,\s]+)")
 
 
 # --------------------------------------------------------------------------- reading

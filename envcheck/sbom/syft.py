@@ -10,10 +10,13 @@ keeps them (syft 0.x to 1.x do) reads the same.
 
 from __future__ import annotations
 
-from typing import Any, Final
-
 from envcheck.sbom.model import Component, Doc, Inventory, SbomError, SubjectKind
 from envcheck.snapshot import EnvVar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
+
 
 # An image config is a few KiB; syft embeds it base64-encoded.
 MAX_CONFIG: Final = 4 * 1024 * 1024

@@ -31,7 +31,14 @@ project directory can shadow a stdlib module or pose as an installed package.
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional, Set, Tuple
+
+# typing is imported only for type checkers, and annotations that name it are
+# strings: envcheck imports this module on every cached host snapshot, where
+# typing would be ~6% of the run (issue 15), and Python 3.6 has no
+# ``from __future__ import annotations``.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Set, Tuple
 
 _HEADER_LIMIT = 256 * 1024
 _FIRST_READ = 1024
@@ -59,7 +66,7 @@ def _safe_name(name: str) -> str:
     return re.sub("[^A-Za-z0-9.]+", "-", name)
 
 
-def _parse_headers(data: bytes) -> Tuple[Optional[str], Optional[str]]:
+def _parse_headers(data: bytes) -> "Tuple[Optional[str], Optional[str]]":
     """Name and Version from RFC 822 style metadata (first occurrence wins, like email)."""
     name = None
     version = None
@@ -82,7 +89,7 @@ def _parse_headers(data: bytes) -> Tuple[Optional[str], Optional[str]]:
     return name, version
 
 
-def _read_head(path: str) -> Optional[bytes]:
+def _read_head(path: str) -> "Optional[bytes]":
     try:
         with open(path, "rb") as fh:
             return fh.read(_HEADER_LIMIT)
@@ -90,7 +97,7 @@ def _read_head(path: str) -> Optional[bytes]:
         return None
 
 
-def _name_version(path: str) -> Optional[Tuple[Optional[str], Optional[str]]]:
+def _name_version(path: str) -> "Optional[Tuple[Optional[str], Optional[str]]]":
     """:func:`_parse_headers` of the file's head; None when it cannot be read.
 
     Name and Version open nearly every METADATA, whose description can run to
@@ -112,7 +119,7 @@ def _name_version(path: str) -> Optional[Tuple[Optional[str], Optional[str]]]:
     return _parse_headers(start)
 
 
-def _direct_url(info: str) -> Tuple[bool, Optional[str], bool]:
+def _direct_url(info: str) -> "Tuple[bool, Optional[str], bool]":
     """``(editable, project directory, has direct_url.json)`` of a dist-info; one failed open when it has none."""
     path = os.path.join(info, "direct_url.json")
     try:
@@ -144,7 +151,7 @@ class _Finder:
         self.egg_links: Set[str] = set()
         self.notes: List[str] = []
 
-    def add(self, info: str, kind: str, location: str, active: bool, linked: Optional[str] = None) -> None:
+    def add(self, info: str, kind: str, location: str, active: bool, linked: "Optional[str]" = None) -> None:
         if kind == "dist-info":
             found = _name_version(os.path.join(info, "METADATA"))
         elif kind == "egg-info" and os.path.isdir(info):
@@ -276,7 +283,7 @@ class _Finder:
             self.notes.append("%s: unreadable zip on sys.path (%s)" % (location, exc.__class__.__name__))
 
 
-def _libc() -> Optional[str]:
+def _libc() -> "Optional[str]":
     try:
         value = os.confstr("CS_GNU_LIBC_VERSION")
     except (AttributeError, ValueError, OSError):
@@ -286,7 +293,7 @@ def _libc() -> Optional[str]:
     return None
 
 
-def _user_site() -> Tuple[Optional[str], bool]:
+def _user_site() -> "Tuple[Optional[str], bool]":
     try:
         import site
 
@@ -297,7 +304,7 @@ def _user_site() -> Tuple[Optional[str], bool]:
     return (path if isinstance(path, str) else None), enabled
 
 
-def _site_packages() -> List[str]:
+def _site_packages() -> "List[str]":
     # Every site directory site.py would add if it existed: one appearing
     # later changes sys.path, so a cached description must watch them too.
     try:
@@ -309,7 +316,7 @@ def _site_packages() -> List[str]:
     return [d for d in dirs if isinstance(d, str)]
 
 
-def describe() -> Dict[str, Any]:
+def describe() -> "Dict[str, Any]":
     """Everything but the installed distributions: what this interpreter *is*.
 
     It depends only on the interpreter, its pyvenv.cfg, its site directories
@@ -344,7 +351,7 @@ def describe() -> Dict[str, Any]:
     }
 
 
-def distributions(description: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[str]]:
+def distributions(description: "Dict[str, Any]") -> "Tuple[List[Dict[str, Any]], List[str]]":
     """The installed distributions and notes on what was skipped, for a :func:`describe` result.
 
     envcheck also calls this in its own process with a cached description: it

@@ -28,10 +28,14 @@ import copy
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from envcheck.errors import EngineError, ImageError
 from envcheck.snapshot import Package, Runtime, Snapshot, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 PREFIX = "container:"
 _PROBE_FILE = Path(__file__).with_name("_host_probe.py")

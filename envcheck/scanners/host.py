@@ -37,8 +37,8 @@ import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck._pep440 import canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError
 from envcheck.record import record
@@ -46,11 +46,16 @@ from envcheck.scanners import _host_probe, interpreter_cache
 from envcheck.secrets import keep_value
 from envcheck.snapshot import Declared, EnvVar, Package, Platform, Runtime, Snapshot, Source
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 DEFAULT_TIMEOUT = 20.0
 TIMEOUT_ENV = "ENVCHECK_PROBE_TIMEOUT"
 _PROBE_FILE = Path(__file__).with_name("_host_probe.py")
 _ENV_EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", "example.env")
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+_ENV_LINE = _regex.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _ARCH = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8": "aarch64", "i686": "x86", "i386": "x86"}
 
 

@@ -32,10 +32,14 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck import __version__, _cache
 from envcheck._cache import cache_home, fnv64
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 #: Set (to anything but empty or ``0``) to neither read nor write the cache (shared by every envcheck cache).
 DISABLE_ENV = _cache.DISABLE_ENV

@@ -21,13 +21,12 @@ from __future__ import annotations
 import glob
 import json
 import os
-import re
 import stat
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
+from envcheck import _regex
 from envcheck._cache import RACY_SECONDS, cache_home, fnv64, prune_dir, write_entry
 from envcheck.elf import ElfDynamic, is_elf, read_dynamic_file
 from envcheck.native import (
@@ -48,6 +47,11 @@ from envcheck.native import (
 )
 from envcheck.snapshot import Package
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 CACHE_VERSION = 2
 CACHE_ENTRIES = 50_000
 #: Environments (project + interpreter search path) whose native facts are remembered.
@@ -57,8 +61,8 @@ CAP_STATIC_RUNTIME = 32 * 1024 * 1024
 # Files listed per node package before giving up on it: addons sit at the top of a few known folders.
 NODE_LISTING_CAP = 2000
 _NODE_ADDON_DIRS = ("", "build/Release", "build/Debug", "prebuilds/*", "lib/binding/*", "bin")
-_TRIPLET = re.compile(r"^[a-z0-9_]+-(?:linux|kfreebsd|hurd)-[a-z0-9_]+$")
-_RUNTIME_MODULE = re.compile(r"^(_ssl|_sqlite3)(?:\.[\w-]+)?\.so$")
+_TRIPLET = _regex.compile(r"^[a-z0-9_]+-(?:linux|kfreebsd|hurd)-[a-z0-9_]+$")
+_RUNTIME_MODULE = _regex.compile(r"^(_ssl|_sqlite3)(?:\.[\w-]+)?\.so$")
 
 
 # --------------------------------------------------------------------------- cache

@@ -28,7 +28,6 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 from envcheck.errors import EnvcheckError
 from envcheck.scanners.host import (
@@ -43,6 +42,11 @@ from envcheck.scanners.host import (
 from envcheck.scanners.ssh import SshError, SshSession, SshTarget, parse_ssh_url
 from envcheck.secrets import is_safe_name
 from envcheck.snapshot import Declared, Package, Platform, Runtime, Snapshot, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _HERE = Path(__file__).parent
 # The project scanner's own cap on a lock file; a large monorepo lock must not make the remote differ.

@@ -30,11 +30,16 @@ import tempfile
 import threading
 import time
 from types import TracebackType
-from typing import IO
 from urllib.parse import unquote
 
+from envcheck import _regex
 from envcheck.errors import EnvcheckError
 from envcheck.record import record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
+
 
 SCHEME = "ssh://"
 COMMAND_ENV = "ENVCHECK_SSH_COMMAND"
@@ -42,8 +47,8 @@ COMMAND_ENV = "ENVCHECK_SSH_COMMAND"
 _NO_PYTHON = 97
 # The collector's answer is a few MiB; a project's files at most 256 MiB, base64-encoded.
 MAX_OUTPUT = 400 * 1024 * 1024
-_HOST = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.%-]*$")
-_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
+_HOST = _regex.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.%-]*$")
+_USER = _regex.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*$")
 # Run by the remote login shell; POSIX sh so bash, dash, zsh and fish users alike get the same.
 _LAUNCHER = (
     "cd / || exit 1; for p in python3 python; do "

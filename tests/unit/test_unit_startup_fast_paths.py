@@ -95,6 +95,9 @@ HEAVY_FOR_LINT = (
     "tempfile",
     "semantic_version",
     "packaging",  # every requirement of the fixture is a plain pin
+    "typing",  # annotations are strings; typing names are imported only for type checkers
+    "dockerfile_parse",  # the Dockerfile's parse is remembered under its text
+    "logging",  # which dockerfile-parse imports
     "envcheck.scanners.host",
     "envcheck.scanners.image",
     "envcheck.commands.scan",
@@ -147,17 +150,23 @@ def test_lint_imports_nothing_heavy(tmp_path: Path) -> None:
 def test_a_cached_host_snapshot_starts_no_interpreter_and_imports_no_packaging(tmp_path: Path) -> None:
     venv = tmp_path / ".venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    code = (
-        "import contextlib, io, json, os, subprocess, sys, time\n"
+    cold = (
+        "import os, sys\n"
         "os.environ['XDG_CACHE_HOME'] = sys.argv[1]\n"
         "from envcheck.scanners import host\n"
-        "host.scan_host('.', node=False, env_names=())\n"  # cold: probes and caches
-        "for m in [m for m in sys.modules if m.startswith('packaging')]: del sys.modules[m]\n"
+        "host.scan_host('.', node=False, env_names=())\n"  # probes and caches
+    )
+    # A second process, as a second `envcheck snapshot host` is: what it imports is its own.
+    warm = (
+        "import json, os, subprocess, sys\n"
+        "os.environ['XDG_CACHE_HOME'] = sys.argv[1]\n"
         "started = []\n"
         "real = subprocess.Popen.__init__\n"
         "subprocess.Popen.__init__ = lambda self, *a, **k: started.append(a) or real(self, *a, **k)\n"
+        "from envcheck.scanners import host\n"
         "host.scan_host('.', node=False, env_names=())\n"
-        "print(json.dumps({'started': len(started), 'packaging': sorted(m for m in sys.modules if m.startswith('packaging'))}))\n"
+        "print(json.dumps({'started': len(started), 'packaging': sorted(m for m in sys.modules if m.startswith('packaging')),"
+        " 'typing': 'typing' in sys.modules}))\n"
     )
     import os
     import time
@@ -165,10 +174,16 @@ def test_a_cached_host_snapshot_starts_no_interpreter_and_imports_no_packaging(t
     old = time.time() - 60
     for p in [venv, *venv.rglob("*")]:
         os.utime(p, (old, old), follow_symlinks=False)
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "cache")], cwd=tmp_path, capture_output=True, text=True, check=True
-    )
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"started": 0, "packaging": []}
+    for code in (cold, warm):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "cache")],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    # typing too: annotations are strings and typing names are imported only for type checkers.
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"started": 0, "packaging": [], "typing": False}
 
 
 _name = st.one_of(

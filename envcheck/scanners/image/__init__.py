@@ -11,7 +11,6 @@ Nothing is written to disk and nothing from the image runs — unless
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from envcheck.errors import EngineError, ImageError
 from envcheck.snapshot import Runtime, Snapshot, Source
@@ -21,6 +20,11 @@ from .native import detect_native
 from .refs import ImageRef, parse_ref
 from .sources import LoadedImage, OciDirStore, index_rootfs, load_archive_file, load_from_store
 from .walker import VERIFY_LEVELS, MergedView, Verify
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 __all__ = ["ImageRef", "load_image", "parse_ref", "scan_image"]
 

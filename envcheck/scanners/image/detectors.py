@@ -12,21 +12,26 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from envcheck import _regex
 from envcheck.record import record
 from envcheck.secrets import is_sensitive_name, keep_value, looks_secret, looks_secret_value
 from envcheck.snapshot import EnvVar, Package, Platform, Runtime
 
 from .walker import MergedView
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 REDACTED = "<redacted>"
 _ARCH = {"amd64": "x86_64", "arm64": "aarch64", "386": "i686", "arm": "armv7l", "ppc64le": "ppc64le", "s390x": "s390x"}
-_LOADER_ARCH = re.compile(r"ld-(?:linux|musl)-([a-z0-9_-]+?)\.so")
-_MULTIARCH = re.compile(r"(?:^|/)([a-z0-9_]+)-linux-gnu[a-z]*/")
+_LOADER_ARCH = _regex.compile(r"ld-(?:linux|musl)-([a-z0-9_-]+?)\.so")
+_MULTIARCH = _regex.compile(r"(?:^|/)([a-z0-9_]+)-linux-gnu[a-z]*/")
 _MULTIARCH_NAMES = {"i386": "i686", "powerpc64le": "ppc64le", "arm": "armv7l"}
 _LOADER_ARCH_NAMES = {"x86-64": "x86_64", "x86_64": "x86_64", "aarch64": "aarch64", "armhf": "armv7l", "i386": "i686"}
 
@@ -160,7 +165,7 @@ def find_on_path(view: MergedView, names: Iterable[str], path_dirs: Iterable[str
 
 # --------------------------------------------------------------------------- python
 
-_MINOR = re.compile(r"python(3\.\d{1,2})")
+_MINOR = _regex.compile(r"python(3\.\d{1,2})")
 
 
 def detect_python(

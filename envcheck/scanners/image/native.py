@@ -21,11 +21,10 @@ multiarch and default directories).
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
-from envcheck.elf import ByteStream, ElfDynamic, ForwardReader, read_dynamic
+from envcheck import _regex
+from envcheck.elf import ElfDynamic, ForwardReader, read_dynamic
 from envcheck.native import (
     RUNTIME_MODULES,
     VENDOR_DIRS,
@@ -41,7 +40,11 @@ from envcheck.native import (
     python_library,
 )
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
+    from envcheck.elf import ByteStream
     from envcheck.scanners.image.walker import MergedView
     from envcheck.snapshot import Package, Runtime
 
@@ -58,8 +61,8 @@ CAP_LIST = 4 * MIB
 
 _SITES = ("site-packages", "dist-packages")
 _SYSTEM_LIB_PARENTS = ("lib", "lib64", "lib32", "usr/lib", "usr/lib64", "usr/lib32", "usr/local/lib")
-_TRIPLET = re.compile(r"^[a-z0-9_]+-(?:linux|kfreebsd|hurd)-[a-z0-9_]+$")
-_RUNTIME_MODULE = re.compile(r"^(_ssl|_sqlite3)(?:\.[\w-]+)?\.so$")
+_TRIPLET = _regex.compile(r"^[a-z0-9_]+-(?:linux|kfreebsd|hurd)-[a-z0-9_]+$")
+_RUNTIME_MODULE = _regex.compile(r"^(_ssl|_sqlite3)(?:\.[\w-]+)?\.so$")
 
 
 def _in_site(path: str) -> bool:

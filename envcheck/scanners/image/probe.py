@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
 from envcheck.errors import EngineError
 from envcheck.record import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 PY_SCRIPT = (
     "import json,sys,platform;"

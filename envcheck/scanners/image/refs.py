@@ -9,15 +9,15 @@ is a path when something exists there, otherwise an engine image name.
 from __future__ import annotations
 
 import os
-import re
 
+from envcheck import _regex
 from envcheck.errors import ImageError
 from envcheck.record import record
 
 TRANSPORTS = ("docker-archive", "oci-archive", "oci", "dir", "docker", "registry")
 _SYNONYMS = {"oci-dir": "oci", "docker-daemon": "docker"}
 # A docker reference: [host[:port]/]path[:tag][@sha256:hex]
-_NAME = re.compile(
+_NAME = _regex.compile(
     r"^(?:(?:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|localhost)(?::\d+)?/|[a-zA-Z0-9-]+:\d+/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
     r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
     r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"

@@ -26,13 +26,13 @@ import dataclasses
 import json
 import os
 import posixpath
-import re
 import stat
 import tarfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any, Literal, Protocol
 
+from envcheck import _regex
 from envcheck.errors import EngineError, EnvcheckError, ImageError
 from envcheck.progress import report
 from envcheck.record import record
@@ -60,9 +60,9 @@ from .walker import (
 )
 
 MAX_JSON = 8 * MIB
-_DIGEST = re.compile(r"^sha256:([0-9a-f]{64})$")
-_BLOB_NAME = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")
-_HEX_JSON = re.compile(r"^([0-9a-f]{64})\.json$")
+_DIGEST = _regex.compile(r"^sha256:([0-9a-f]{64})$")
+_BLOB_NAME = _regex.compile(r"^blobs/sha256/([0-9a-f]{64})$")
+_HEX_JSON = _regex.compile(r"^([0-9a-f]{64})\.json$")
 
 INDEX_TYPES = frozenset(
     {"application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"}

@@ -48,6 +48,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import IO, Any, Literal
 
+from envcheck import _regex
 from envcheck.errors import ImageError
 from envcheck.record import record
 from envcheck.scanners.image import native
@@ -82,10 +83,10 @@ Verify = Literal["full", "blobs", "off"]
 VERIFY_LEVELS: tuple[Verify, ...] = ("full", "blobs", "off")
 
 _SITES = ("site-packages", "dist-packages")
-_PY_BIN = re.compile(r"python(?:3(?:\.\d{1,2})?)?$")
-_PY_VERSIONED_BIN = re.compile(r"python(3\.\d{1,2})$")
-_LIBPYTHON = re.compile(r"libpython(3\.\d{1,2})[a-z]*\.so(?:\.[\d.]+)?$")
-_LOADER = re.compile(
+_PY_BIN = _regex.compile(r"python(?:3(?:\.\d{1,2})?)?$")
+_PY_VERSIONED_BIN = _regex.compile(r"python(3\.\d{1,2})$")
+_LIBPYTHON = _regex.compile(r"libpython(3\.\d{1,2})[a-z]*\.so(?:\.[\d.]+)?$")
+_LOADER = _regex.compile(
     r"(ld-linux[-\w.]*\.so\.\d+|ld-musl-[\w]+\.so\.1|libc\.so\.6|libc\.musl-[\w]+\.so\.1|libc-\d+\.\d+\.so)$"
 )
 _LIB_DIRS = ("lib", "lib64", "lib32", "usr/lib", "usr/lib64", "usr/lib32")
