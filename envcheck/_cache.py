@@ -63,12 +63,12 @@ def read_entry(path: Path) -> Any:
 
 
 def prune_dir(keep: Path, limit: int) -> None:
-    """Keep at most ``limit`` ``*.json`` entries beside ``keep`` (``keep`` among them); the least recently written go."""
+    """Keep at most ``limit`` entries like ``keep`` (its suffix) beside it; the least recently written go."""
     entries: list[tuple[float, str]] = []
     try:
         with os.scandir(keep.parent) as it:
             for child in it:
-                if child.name.endswith(".json") and child.path != str(keep):
+                if child.name.endswith(keep.suffix) and child.path != str(keep):
                     try:
                         entries.append((child.stat().st_mtime, child.path))
                     except OSError:
@@ -86,11 +86,20 @@ def prune_dir(keep: Path, limit: int) -> None:
 def write_entry(path: Path, entry: object) -> None:
     """Write ``entry`` as JSON atomically; a read-only or full home just means no cache."""
     try:
+        data = json.dumps(entry).encode("utf-8", "surrogateescape")
+    except (ValueError, TypeError):
+        return
+    write_bytes(path, data)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically (a temporary file, then a rename); a read-only or full home just means no cache."""
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entry), encoding="utf-8", errors="surrogateescape")
+        tmp.write_bytes(data)
         os.replace(tmp, path)
-    except (OSError, ValueError, TypeError):
+    except OSError:
         return
 
 

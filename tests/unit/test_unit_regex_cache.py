@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import marshal
 import re
+from array import array
 from pathlib import Path
 
 import pytest
@@ -91,7 +92,7 @@ def test_generated_patterns_match_as_re_does(
         return
     made, entry = _regex._compile_keeping_code(source, 0)
     assert entry is not None
-    again = _regex._from_entry(source, json.loads(json.dumps(entry)))  # through JSON, as the file keeps it
+    again = _regex._from_entry(source, marshal.loads(marshal.dumps(entry)))  # through the file's format
     assert again is not None
     for candidate in (made, again):
         assert _spans(candidate.search(text)) == _spans(want.search(text))
@@ -111,14 +112,21 @@ def test_a_damaged_entry_is_compiled_afresh(fresh_cache: Path, monkeypatch: pyte
     pattern = r"(?P<word>\w+)-(\d+)"
     _regex.compile(pattern)
     _new_process(monkeypatch)
-    [path] = fresh_cache.glob("*.json")
-    doc = json.loads(path.read_text())
+    [path] = fresh_cache.glob("*.marshal")
+    build, entries = marshal.loads(path.read_bytes())
     key = f"0:s:{pattern}"
-    doc["patterns"][key][1] = [999, 1, 2, 3]  # not code the matcher accepts
-    path.write_text(json.dumps(doc))
+    entries[key] = (
+        entries[key][0],
+        array(_regex._code_type(), [999, 1, 2, 3]).tobytes(),
+        *entries[key][2:],
+    )  # not code the matcher accepts
+    path.write_bytes(marshal.dumps((build, entries)))
     _same(_regex.compile(pattern), pattern, 0)
-    doc["patterns"][key] = "nonsense"
-    path.write_text(json.dumps(doc))
+    entries[key] = "nonsense"
+    path.write_bytes(marshal.dumps((build, entries)))
+    monkeypatch.setattr(_regex, "_STORE", _regex._Store())
+    _same(_regex.compile(pattern), pattern, 0)
+    path.write_bytes(b"\x00not marshal at all")
     monkeypatch.setattr(_regex, "_STORE", _regex._Store())
     _same(_regex.compile(pattern), pattern, 0)
 
@@ -126,10 +134,9 @@ def test_a_damaged_entry_is_compiled_afresh(fresh_cache: Path, monkeypatch: pyte
 def test_a_file_from_another_python_build_is_ignored(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _regex.compile(r"abc")
     _new_process(monkeypatch)
-    [path] = fresh_cache.glob("*.json")
-    doc = json.loads(path.read_text())
-    doc["build"] = "cpython-399 another build"
-    path.write_text(json.dumps(doc))
+    [path] = fresh_cache.glob("*.marshal")
+    _build, entries = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps(("cpython-399 another build", entries)))
     _regex.compile(r"abc")
     assert _regex._STORE.dirty  # not trusted: compiled again, to be written back
 
