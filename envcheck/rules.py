@@ -8,7 +8,6 @@ from these fields.
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 import time
@@ -92,6 +91,15 @@ def _param_value(spec: Param, key: str, value: Any) -> str | None:
     return None
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of a parameter's default (TOML data: lists, tables, scalars) that a rule may change without changing the next."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
 def _resolve_params(check: Check, raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError("params: expected a table", path=where)
@@ -104,7 +112,7 @@ def _resolve_params(check: Check, raw: Any, where: str) -> dict[str, Any]:
         if key not in raw:
             if spec.required:
                 raise ConfigError(f"params.{key}: required by this check", path=where)
-            out[key] = copy.deepcopy(spec.default)
+            out[key] = _fresh(spec.default)
             continue
         error = _param_value(spec, key, raw[key])
         if error:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -411,11 +410,24 @@ def _split_options(item: _Line, rel: str) -> tuple[str, list[str]]:
         if tok.startswith("-") or tok.startswith("--"):
             break
         args.append(rest.pop(0))
+    return " ".join(args).strip(), _shell_words(" ".join(rest), rel, item.number)
+
+
+# What makes shlex.split differ from str.split on ASCII text: quoting, escapes, and
+# the separators str.split takes for whitespace and shlex does not.
+_SHLEX_SPECIAL = frozenset("'\"\\\x0b\x0c\x1c\x1d\x1e\x1f")
+
+
+def _shell_words(text: str, rel: str, line: int) -> list[str]:
+    """``shlex.split(text)``; without quotes or escapes (nearly every line) the plain split it equals."""
+    if text.isascii() and _SHLEX_SPECIAL.isdisjoint(text):
+        return text.split()
+    import shlex
+
     try:
-        options = shlex.split(" ".join(rest), comments=False, posix=True)
+        return shlex.split(text, comments=False, posix=True)
     except ValueError as exc:
-        raise ParseError(f"cannot read options: {exc}", path=rel, line=item.number) from None
-    return " ".join(args).strip(), options
+        raise ParseError(f"cannot read options: {exc}", path=rel, line=line) from None
 
 
 def _parse_line(

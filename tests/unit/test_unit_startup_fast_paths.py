@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
@@ -253,3 +254,50 @@ def test_glob_match_on_the_registry_patterns() -> None:
         assert "?" not in pattern and "[" not in pattern  # the fast path covers every registry pattern
         for name in names:
             assert glob_match(name, pattern) == fnmatch.fnmatchcase(name, pattern), (name, pattern)
+
+
+@given(st.text(alphabet=st.sampled_from(list(" \t\r\n\x0b\x0c\x1c\x85\xa0-=./'\"\\#abc01")), max_size=30))
+@settings(max_examples=800)
+def test_requirement_options_split_as_shlex_does(text: str) -> None:
+    import shlex
+
+    from envcheck.errors import ParseError
+    from envcheck.parsers.requirements import _shell_words
+
+    try:
+        want: object = shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        want = ParseError
+    try:
+        got: object = _shell_words(text, "requirements.txt", 1)
+    except ParseError:
+        got = ParseError
+    assert got == want
+
+
+_GLOB_NAMES = ["a.conf", "b.conf", ".hidden.conf", "x86_64-linux-gnu.conf", "notes.txt", "[x].conf", "c.CONF"]
+
+
+@given(
+    present=st.lists(st.sampled_from(_GLOB_NAMES), unique=True),
+    pattern=st.sampled_from(["*.conf", "*", ".*", "?.conf", "[ab].conf", "a.conf", "missing", "*.CONF", "sub/*.conf"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_ld_conf_glob_equals_glob(
+    present: list[str], pattern: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    import glob
+    import os
+
+    from envcheck.scanners.native_host import _glob
+
+    root = tmp_path_factory.mktemp("g")
+    (root / "sub").mkdir()
+    for name in present:
+        (root / name).write_text("")
+        (root / "sub" / name).write_text("")
+    full = os.path.join(str(root), pattern)
+    assert sorted(_glob(full)) == sorted(glob.glob(full))
+    assert sorted(_glob(os.path.join(str(root), "s*", "*.conf"))) == sorted(
+        glob.glob(os.path.join(str(root), "s*", "*.conf"))
+    )
