@@ -66,6 +66,7 @@ def read_text(path: str | os.PathLike[str], *, limit: int = 64 * 1024 * 1024) ->
     if len(raw) > limit:
         raise EnvcheckError(f"file larger than {limit // (1024 * 1024)} MiB, refusing to read", path=str(p))
     try:
-        return raw.decode("utf-8-sig")
+        # utf-8-sig by hand: the codec is one more module to import on every run
+        return (raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EnvcheckError(f"not UTF-8 text (byte {exc.start})", path=str(p)) from None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 from collections.abc import Callable
 
 from envcheck.record import record
@@ -127,6 +126,8 @@ class _PagedStream(io.RawIOBase):
 
 def _strip_sections(first: bytes) -> bytes | None:
     """The first page with ``e_shoff``/``e_shnum``/``e_shstrndx`` zeroed, or None if not ELF."""
+    import struct  # here, not at the top: a cached host snapshot reads no ELF file (issue 15)
+
     if len(first) < 52 or first[:4] != ELF_MAGIC or first[4] not in (1, 2) or first[5] not in (1, 2):
         return None
     wide, endian = first[4] == 2, "<" if first[5] == 1 else ">"
@@ -145,6 +146,8 @@ def _strip_sections(first: bytes) -> bytes | None:
 
 def read_dynamic(read_at: ReadAt, size: int, *, budget: int = READ_BUDGET) -> ElfDynamic | None:
     """The dynamic section of the ``size``-byte ELF object behind ``read_at``; None when it is not one we can read."""
+    import struct  # here, not at the top: a cached host snapshot reads no ELF file (issue 15)
+
     from elftools.common.exceptions import ELFError, ELFParseError
     from elftools.construct import ConstructError
 
@@ -203,6 +206,8 @@ def _structs(little: bool, elfclass: int, header: Any = None) -> Any:
 
 def _read(stream: _PagedStream, first: bytes) -> ElfDynamic | None:
     """Program headers → PT_DYNAMIC → DT_* entries; strings from DT_STRTAB mapped through PT_LOAD."""
+    import struct  # here, not at the top: a cached host snapshot reads no ELF file (issue 15)
+
     from elftools.common.utils import struct_parse
     from elftools.elf.enums import ENUM_D_TAG_COMMON, ENUM_P_TYPE_BASE
 

@@ -9,7 +9,6 @@ and nowhere else.
 from __future__ import annotations
 
 import fnmatch
-import math
 import re
 from collections.abc import Iterable
 
@@ -108,7 +107,9 @@ def shannon_entropy(value: str) -> float:
     for ch in value:
         counts[ch] = counts.get(ch, 0) + 1
     n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
+    from math import log2  # here: most runs test no value
+
+    return -sum(c / n * log2(c / n) for c in counts.values())
 
 
 def _balanced_case(text: str) -> bool:
