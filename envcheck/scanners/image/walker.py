@@ -48,6 +48,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import IO, Any, Literal
 
+from envcheck import elf
 from envcheck.errors import ImageError
 from envcheck.record import record
 from envcheck.scanners.image import native
@@ -1005,6 +1006,9 @@ def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int | None = N
         except ImageError as err:
             return err
 
+    # ELF members are read with pyelftools during the walk: its import runs
+    # beside the walk (while the walk waits on its inflaters), not inside it.
+    elf.preload()
     workers = LAYER_WORKERS if workers is None else workers
     if len(jobs) <= 1 or workers <= 1:
         return [run(job) for job in jobs]
