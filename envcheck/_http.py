@@ -224,6 +224,8 @@ def _proxy_for(scheme: str, parts: SplitResult) -> SplitResult | None:
     host = parts.netloc.rpartition("@")[2]
     if urllib.request.proxy_bypass(host) or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
+    if _in_no_proxy_network(parts.hostname or ""):
+        return None
     proxies = urllib.request.getproxies()
     url = proxies.get(scheme) or proxies.get("all")
     if not url:
@@ -232,6 +234,26 @@ def _proxy_for(scheme: str, parts: SplitResult) -> SplitResult | None:
         url = f"http://{url}"
     proxy = urlsplit(url)
     return proxy if proxy.hostname else None
+
+
+def _in_no_proxy_network(host: str) -> bool:
+    """``NO_PROXY=10.0.0.0/8``: an address inside a listed network bypasses the proxy, as in requests."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    listed = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
+    for entry in listed.replace(" ", "").split(","):
+        if "/" not in entry:
+            continue
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _proxy_auth(proxy: SplitResult) -> dict[str, str]:

@@ -199,11 +199,14 @@ def test_http_proxy_from_the_environment_is_used(
     assert all(line.startswith(f"GET http://{registry.host}/") for line in proxy.asked)
 
 
-def test_no_proxy_is_honoured(registry: FakeRegistry, no_proxy_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("no_proxy", ["127.0.0.1", "example.invalid, 127.0.0.0/8"])
+def test_no_proxy_is_honoured(
+    registry: FakeRegistry, no_proxy_env: None, monkeypatch: pytest.MonkeyPatch, no_proxy: str
+) -> None:
     _image(registry)
     proxy = _Proxy()
     monkeypatch.setenv("HTTP_PROXY", proxy.url)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
     try:
         _client(registry, credentials=_creds(registry)).resolve_image_manifest()
     finally:
