@@ -45,6 +45,9 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 
+# A layer is read off the socket in pieces of this size (the image walk's
+# fetch thread takes them as they come: see walker._FETCH_CHUNK).
+BLOB_CHUNK = 256 * 1024
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -569,7 +572,7 @@ def _basic(user: str, password: str) -> str:
 def _chunks(resp: Response) -> Iterator[bytes]:
     """A blob's body in the pieces it arrives in; its connection is reused once it is read."""
     try:
-        yield from resp.iter_content(1 << 16)
+        yield from resp.iter_content(BLOB_CHUNK)
     finally:
         resp.close()
 
