@@ -143,10 +143,10 @@ def preload() -> None:
     """Start importing pyelftools on a thread of its own; :func:`read_dynamic` then finds it imported.
 
     The import costs ~50 ms of interpreter time (construct's modules, and the
-    pprint/dataclasses/pdb they pull in).  An image scan calls this as its
-    layer walk starts, so the import runs while the walk waits on its
-    inflaters (the network, the disk), instead of on the walk's critical path
-    at the first ELF member.  Harmless to call twice or when pyelftools is
+    pprint/dataclasses/pdb they pull in).  A concurrent image walk calls this
+    as it starts, so the import runs while the walk waits on its inflaters
+    (the network, the disk), instead of on the walk's critical path at the
+    first ELF member.  Harmless to call twice or when pyelftools is
     imported already.
     """
     if _PRELOADING or "elftools.elf.structs" in sys.modules:

@@ -1009,12 +1009,14 @@ def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int | None = N
         except ImageError as err:
             return err
 
-    # ELF members are read with pyelftools during the walk: its import runs
-    # beside the walk (while the walk waits on its inflaters), not inside it.
-    elf.preload()
     workers = LAYER_WORKERS if workers is None else workers
     if len(jobs) <= 1 or workers <= 1:
         return [run(job) for job in jobs]
+    # ELF members are read with pyelftools during the walk: its import runs
+    # beside a concurrent walk, which waits on its inflaters (and downloads),
+    # not inside it.  A serial walk (uncompressed layers on disk) holds the
+    # GIL parsing headers: there a second importer would only contend for it.
+    elf.preload()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envcheck-layer") as pool:
         # Each walk runs in a copy of the caller's context, so its progress
         # reports (a ContextVar) reach the caller's status line.
