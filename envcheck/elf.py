@@ -21,8 +21,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -134,41 +132,6 @@ def _strip_sections(first: bytes) -> bytes | None:
         struct.pack_into(endian + "I", head, 0x20, 0)
         struct.pack_into(endian + "HH", head, 0x30, 0, 0)
     return bytes(head)
-
-
-_PRELOADING: list[threading.Thread] = []
-
-
-def preload() -> None:
-    """Start importing pyelftools on a thread of its own; :func:`read_dynamic` then finds it imported.
-
-    The import costs ~50 ms of interpreter time (construct's modules, and the
-    pprint/dataclasses/pdb they pull in).  A concurrent image walk calls this
-    as it starts, so the import runs while the walk waits on its inflaters
-    (the network, the disk), instead of on the walk's critical path at the
-    first ELF member.  Harmless to call twice or when pyelftools is
-    imported already.
-    """
-    if _PRELOADING or "elftools.elf.structs" in sys.modules:
-        return
-    thread = threading.Thread(target=_import_pyelftools, name="envcheck-elftools-import", daemon=True)
-    _PRELOADING.append(thread)
-    thread.start()
-
-
-def _import_pyelftools() -> None:
-    # Exactly what read_dynamic imports, and the struct set of the commonest
-    # flavour (little-endian ELF64); a failure here is met again, and
-    # reported, by read_dynamic's own import.
-    try:
-        import elftools.common.exceptions
-        import elftools.common.utils
-        import elftools.construct
-        import elftools.elf.enums  # noqa: F401
-
-        _structs(little=True, elfclass=64)
-    except Exception:
-        pass
 
 
 def read_dynamic(read_at: ReadAt, size: int, *, budget: int = READ_BUDGET) -> ElfDynamic | None:

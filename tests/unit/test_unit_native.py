@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -40,23 +38,6 @@ def test_needed_runpath_and_soname_come_from_the_dynamic_segment() -> None:
     assert ext == ElfDynamic(needed=("libfoo.so.1",), runpath=("$ORIGIN/../foo.libs",), machine="EM_X86_64")
     lib = read_dynamic_file(LIB)
     assert lib is not None and lib.soname == "libfoo.so.1" and lib.needed == ()
-
-
-def test_pyelftools_imported_beside_a_walk_serves_the_same_reading() -> None:
-    # A fresh interpreter: this one imported pyelftools long ago.
-    code = f"""
-import sys
-from envcheck import elf
-elf.preload()
-first = elf.read_dynamic_file({str(EXT)!r})  # may race the import thread: the import lock orders them
-elf.preload()
-assert len(elf._PRELOADING) == 1, "a second call starts no second import"
-elf._PRELOADING[0].join()
-assert "elftools.elf.structs" in sys.modules
-print(first == elf.read_dynamic_file({str(EXT)!r}), first.needed)
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "('libfoo.so.1',)"]
 
 
 def test_a_streamed_member_is_read_forwards_only() -> None:

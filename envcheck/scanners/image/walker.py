@@ -48,7 +48,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import IO, Any, Literal
 
-from envcheck import elf
 from envcheck.errors import ImageError
 from envcheck.record import record
 from envcheck.scanners.image import native
@@ -1012,11 +1011,6 @@ def walk_layers(jobs: list[Callable[[], LayerIndex]], *, workers: int | None = N
     workers = LAYER_WORKERS if workers is None else workers
     if len(jobs) <= 1 or workers <= 1:
         return [run(job) for job in jobs]
-    # ELF members are read with pyelftools during the walk: its import runs
-    # beside a concurrent walk, which waits on its inflaters (and downloads),
-    # not inside it.  A serial walk (uncompressed layers on disk) holds the
-    # GIL parsing headers: there a second importer would only contend for it.
-    elf.preload()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envcheck-layer") as pool:
         # Each walk runs in a copy of the caller's context, so its progress
         # reports (a ContextVar) reach the caller's status line.
