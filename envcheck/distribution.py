@@ -7,9 +7,14 @@ verified as they pass, and authentication as users already have it —
 anonymous, HTTP basic, bearer-token challenges, credentials from the docker
 client's ``config.json`` and its credential helpers.
 
-TLS is on by default with the system CA bundle; plain HTTP is used only for
-loopback registries or those the user names as insecure (as dockerd does).
-``requests`` is imported lazily: ``envcheck lint`` never pays for it.
+TLS is on by default with the system CA bundle.  Plain HTTP is spoken only
+to loopback registries (first, as containerd's resolver does for localhost:
+a TLS attempt against a plain-HTTP port on this machine is wasted time; a
+loopback port that answers plain HTTP with anything but a registry's answer
+is asked again over HTTPS) and, after a failed HTTPS attempt, to registries
+the user names as insecure (as dockerd does).  Credentials are only ever
+sent after the registry's own challenge.  The HTTP layer is
+:mod:`envcheck._http` (``http.client``), imported with this module.
 """
 
 from __future__ import annotations
@@ -25,16 +30,16 @@ import subprocess
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from urllib.parse import urlencode
 
 from envcheck import _regex
+from envcheck._http import ConnectError, HttpError, Response, TlsError, Transport
 from envcheck.errors import ImageError
 from envcheck.record import field, record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-    import requests
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -44,9 +49,11 @@ INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 
+# A layer is read off the socket in pieces of this size (the image walk's
+# fetch thread takes them as they come: see walker._FETCH_CHUNK).
+BLOB_CHUNK = 256 * 1024
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
-SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _DIGEST = _regex.compile(r"^sha256:[0-9a-f]{64}$")
 _NAME = _regex.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
@@ -238,7 +245,7 @@ class VerifyingStream:
             self._done = True
             self._verify()
             return b""
-        except Exception as exc:  # requests' network errors, raised mid-iteration
+        except Exception as exc:  # a cut-off body (IncompleteRead), a reset or timed-out socket
             raise ImageError(f"{self._what}: connection lost while reading ({type(exc).__name__})") from None
         self._hash.update(chunk)
         self._seen += len(chunk)
@@ -281,40 +288,6 @@ class VerifyingStream:
             raise ImageError(f"{self._what}: content does not match its digest {self._digest}")
 
 
-def _trust_system_bundle(session: requests.Session) -> None:
-    """Verify TLS against the system's CA bundle, loaded once for every connection of ``session``.
-
-    ``session.verify = <path>`` makes urllib3 load the bundle again for each new
-    connection (~40 ms each, several per pull with layers fetched in parallel);
-    one ``SSLContext`` on the adapter trusts the same certificates at once.
-    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` still replace it, as requests
-    documents, so that path keeps requests' own handling.
-    """
-    if os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"):
-        session.verify = SYSTEM_CA_BUNDLE
-        return
-    import ssl
-
-    from requests.adapters import HTTPAdapter
-
-    context = ssl.create_default_context(cafile=SYSTEM_CA_BUNDLE)
-
-    class _SystemTrust(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["ssl_context"] = context
-            super().init_poolmanager(*args, **kwargs)
-
-        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
-            if verify is True:
-                # requests names its own bundle here for urllib3 to load into the
-                # context on every connection; the context already holds the system's.
-                conn.ca_certs = None
-                conn.ca_cert_dir = None
-
-    session.mount("https://", _SystemTrust())
-
-
 class RegistryClient:
     def __init__(
         self,
@@ -327,22 +300,18 @@ class RegistryClient:
         backoff: float = 0.5,
         timeout: float = 30.0,
     ) -> None:
-        import requests
-
         self.ref = ref
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = "envcheck"
-        if os.path.exists(SYSTEM_CA_BUNDLE):
-            _trust_system_bundle(self._session)
-        self._insecure = is_loopback(ref.host) or ref.host in insecure_registries
-        self._scheme = "https"
+        self._http = Transport(timeout=timeout)
+        # The scheme to speak, and the one to try once if it gets no registry's answer.
+        self._scheme, self._fallback = "https", "http" if ref.host in insecure_registries else None
+        if is_loopback(ref.host):
+            self._scheme, self._fallback = "http", "https"
         self._creds = (
             credentials if credentials is not None else (load_credentials(ref.host) if use_docker_config else None)
         )
         self._auth_header: str | None = None
         self._retries = retries
         self._backoff = backoff
-        self._timeout = timeout
         self._pinged = False
 
     # -- plumbing -------------------------------------------------------------
@@ -350,11 +319,11 @@ class RegistryClient:
     def _url(self, path: str) -> str:
         return f"{self._scheme}://{self.ref.host}{path}"
 
-    def _send(
-        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, stream: bool = False
-    ) -> requests.Response:
-        import requests
+    def _switch_scheme(self) -> None:
+        """Speak the fallback scheme from now on; there is no second fallback."""
+        self._scheme, self._fallback = self._fallback or self._scheme, None
 
+    def _send(self, method: str, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
         hdrs = dict(headers or {})
         if self._auth_header:
             hdrs["Authorization"] = self._auth_header
@@ -362,15 +331,17 @@ class RegistryClient:
         attempt = 0
         while True:
             try:
-                resp = self._session.request(method, url, headers=hdrs, stream=stream, timeout=self._timeout)
-            except (requests.exceptions.SSLError, requests.exceptions.ConnectionError) as exc:
-                if self._insecure and self._scheme == "https":
-                    # Loopback or explicitly insecure: like dockerd, fall back to plain
-                    # HTTP once. Not a retry: the attempt count is untouched.
-                    self._scheme = "http"
-                    url = url.replace("https://", "http://", 1)
+                resp = self._http.request(method, url, headers=hdrs)
+            except (TlsError, ConnectError) as exc:
+                if self._fallback is not None and url.startswith(f"{self._scheme}://{self.ref.host}/"):
+                    # Loopback (HTTP, then HTTPS) or explicitly insecure (HTTPS, then
+                    # HTTP, like dockerd): the other scheme once. Not a retry: the
+                    # attempt count is untouched.
+                    old = self._scheme
+                    self._switch_scheme()
+                    url = url.replace(f"{old}://", f"{self._scheme}://", 1)
                     continue
-                if isinstance(exc, requests.exceptions.SSLError):
+                if isinstance(exc, TlsError):
                     raise ImageError(
                         f"registry {self.ref.host}: TLS verification failed (use --insecure-registry only for a registry you control)"
                     ) from None
@@ -380,9 +351,9 @@ class RegistryClient:
                     delay *= 2
                     continue
                 raise ImageError(f"cannot reach registry {self.ref.host}: {_short(exc)}") from None
-            except requests.exceptions.RequestException as exc:
-                raise ImageError(f"registry {self.ref.host}: {type(exc).__name__}") from None
-            if resp.status_code in _RETRY_STATUS and attempt < self._retries:
+            except HttpError as exc:
+                raise ImageError(f"registry {self.ref.host}: {_short(exc)}") from None
+            if resp.status in _RETRY_STATUS and attempt < self._retries:
                 attempt += 1
                 wait = _retry_after(resp, delay)
                 resp.close()
@@ -391,7 +362,7 @@ class RegistryClient:
                 continue
             return resp
 
-    def _authenticate(self, resp: requests.Response) -> None:
+    def _authenticate(self, resp: Response) -> None:
         challenge = resp.headers.get("WWW-Authenticate", "")
         scheme, params = _parse_challenge(challenge)
         if scheme == "basic":
@@ -399,8 +370,7 @@ class RegistryClient:
                 raise ImageError(
                     f"registry {self.ref.host} requires credentials for {self.ref}: run 'docker login {self.ref.host}'"
                 )
-            token = base64.b64encode(f"{self._creds.username}:{self._creds.password or ''}".encode()).decode()
-            self._auth_header = f"Basic {token}"
+            self._auth_header = _basic(self._creds.username, self._creds.password or "")
             return
         if scheme == "bearer":
             self._auth_header = f"Bearer {self._fetch_token(params)}"
@@ -408,17 +378,15 @@ class RegistryClient:
         raise ImageError(f"registry {self.ref.host}: unsupported authentication challenge {scheme or 'none'!r}")
 
     def _fetch_token(self, params: Mapping[str, str]) -> str:
-        import requests
-
         realm = params.get("realm")
         if not realm or not realm.startswith(("https://", "http://")):
             raise ImageError(f"registry {self.ref.host}: bearer challenge without a usable realm")
         query = {"scope": params.get("scope") or f"repository:{self.ref.name}:pull"}
         if params.get("service"):
             query["service"] = params["service"]
-        auth = None
+        headers: dict[str, str] = {}
         if self._creds is not None and self._creds.username is not None:
-            auth = (self._creds.username, self._creds.password or "")
+            headers["Authorization"] = _basic(self._creds.username, self._creds.password or "")
         try:
             if self._creds is not None and self._creds.identity_token:
                 form = {
@@ -427,17 +395,22 @@ class RegistryClient:
                     "client_id": "envcheck",
                     **query,
                 }
-                resp = self._session.post(realm, data=form, timeout=self._timeout)
+                headers = {"Content-Type": "application/x-www-form-urlencoded"}
+                resp = self._http.request("POST", realm, headers=headers, body=urlencode(form).encode())
             else:
-                resp = self._session.get(realm, params=query, auth=auth, timeout=self._timeout)
-        except requests.exceptions.RequestException as exc:
+                sep = "&" if "?" in realm else "?"
+                resp = self._http.request("GET", f"{realm}{sep}{urlencode(query)}", headers=headers)
+        except HttpError as exc:
             raise ImageError(f"registry {self.ref.host}: token endpoint unreachable ({_short(exc)})") from None
-        if resp.status_code in (401, 403):
+        if resp.status in (401, 403):
+            resp.close()
             raise ImageError(f"registry {self.ref.host}: access denied for {self.ref} (check your credentials)")
-        if resp.status_code != 200:
-            raise ImageError(f"registry {self.ref.host}: token endpoint answered HTTP {resp.status_code}")
+        if resp.status != 200:
+            resp.close()
+            raise ImageError(f"registry {self.ref.host}: token endpoint answered HTTP {resp.status}")
+        raw = _read_capped(resp, MAX_MANIFEST_BYTES, f"registry {self.ref.host}: token endpoint's answer")
         try:
-            body = resp.json()
+            body = json.loads(raw)
         except ValueError:
             raise ImageError(f"registry {self.ref.host}: token endpoint returned malformed JSON") from None
         token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
@@ -445,20 +418,18 @@ class RegistryClient:
             raise ImageError(f"registry {self.ref.host}: token endpoint returned no token")
         return token
 
-    def _request(
-        self, method: str, path: str, *, headers: Mapping[str, str] | None = None, stream: bool = False
-    ) -> requests.Response:
-        resp = self._send(method, self._url(path), headers=headers, stream=stream)
-        if resp.status_code == 401:
+    def _request(self, method: str, path: str, *, headers: Mapping[str, str] | None = None) -> Response:
+        resp = self._send(method, self._url(path), headers=headers)
+        if resp.status == 401:
             resp.close()
             had_auth = self._auth_header is not None
             self._authenticate(resp)
-            resp = self._send(method, self._url(path), headers=headers, stream=stream)
-            if resp.status_code == 401:
+            resp = self._send(method, self._url(path), headers=headers)
+            if resp.status == 401:
                 resp.close()
                 detail = "wrong username or password" if had_auth or self._creds else "authentication required"
                 raise ImageError(f"registry {self.ref.host}: {detail} for {self.ref}")
-        if resp.status_code == 403:
+        if resp.status == 403:
             resp.close()
             raise ImageError(f"registry {self.ref.host}: access to {self.ref} denied")
         return resp
@@ -470,10 +441,14 @@ class RegistryClient:
             return
         resp = self._request("GET", "/v2/")
         resp.close()
-        if resp.status_code != 200:
-            raise ImageError(
-                f"{self.ref.host} does not speak the registry API (GET /v2/ answered HTTP {resp.status_code})"
-            )
+        if resp.status == 400 and self._fallback == "https":
+            # A loopback port that speaks TLS answers plain HTTP with 400 ("client sent
+            # an HTTP request to an HTTPS server"): the registry is there, over HTTPS.
+            self._switch_scheme()
+            resp = self._request("GET", "/v2/")
+            resp.close()
+        if resp.status != 200:
+            raise ImageError(f"{self.ref.host} does not speak the registry API (GET /v2/ answered HTTP {resp.status})")
         self._pinged = True
 
     def fetch_manifest(self, reference: str | None = None) -> tuple[str, str, bytes]:
@@ -481,15 +456,13 @@ class RegistryClient:
         self.ping()
         ref = reference or self.ref.reference
         resp = self._request("GET", f"/v2/{self.ref.name}/manifests/{ref}", headers={"Accept": ACCEPT})
-        if resp.status_code == 404:
+        if resp.status == 404:
             resp.close()
             sep = "@" if ref.startswith("sha256:") else ":"
             raise ImageError(f"image {self.ref.host}/{self.ref.name}{sep}{ref} not found in the registry")
-        if resp.status_code != 200:
+        if resp.status != 200:
             resp.close()
-            raise ImageError(
-                f"registry {self.ref.host}: manifest request for {self.ref} answered HTTP {resp.status_code}"
-            )
+            raise ImageError(f"registry {self.ref.host}: manifest request for {self.ref} answered HTTP {resp.status}")
         body = _read_capped(resp, MAX_MANIFEST_BYTES, f"manifest of {self.ref}")
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if ref.startswith("sha256:") and digest != ref:
@@ -556,14 +529,14 @@ class RegistryClient:
     def open_blob(self, digest: str, size: int | None, what: str) -> VerifyingStream:
         if not _DIGEST.match(digest):
             raise ImageError(f"{what}: invalid digest {digest!r}")
-        resp = self._request("GET", f"/v2/{self.ref.name}/blobs/{digest}", stream=True)
-        if resp.status_code == 404:
+        resp = self._request("GET", f"/v2/{self.ref.name}/blobs/{digest}")
+        if resp.status == 404:
             resp.close()
             raise ImageError(f"{what} {digest} of {self.ref} is missing from the registry")
-        if resp.status_code != 200:
+        if resp.status != 200:
             resp.close()
-            raise ImageError(f"registry {self.ref.host}: blob {digest} answered HTTP {resp.status_code}")
-        return VerifyingStream(resp.iter_content(chunk_size=1 << 16), digest, size, what)
+            raise ImageError(f"registry {self.ref.host}: blob {digest} answered HTTP {resp.status}")
+        return VerifyingStream(_chunks(resp), digest, size, what)
 
     def read_blob(self, digest: str, size: int | None, what: str, limit: int = MAX_CONFIG_BYTES) -> bytes:
         if size is not None and size > limit:
@@ -585,18 +558,30 @@ class RegistryClient:
         self.ping()
         resp = self._request("HEAD", f"/v2/{self.ref.name}/manifests/{self.ref.reference}", headers={"Accept": ACCEPT})
         resp.close()
-        if resp.status_code == 404:
+        if resp.status == 404:
             raise ImageError(f"image {self.ref} not found in the registry")
-        if resp.status_code != 200:
+        if resp.status != 200:
             return None
         digest = resp.headers.get("Docker-Content-Digest")
         return digest if digest and _DIGEST.match(digest) else None
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
 
 
-def _read_capped(resp: requests.Response, limit: int, what: str) -> bytes:
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def _chunks(resp: Response) -> Iterator[bytes]:
+    """A blob's body in the pieces it arrives in; its connection is reused once it is read."""
+    try:
+        yield from resp.iter_content(BLOB_CHUNK)
+    finally:
+        resp.close()
+
+
+def _read_capped(resp: Response, limit: int, what: str) -> bytes:
     data = b""
     try:
         for chunk in resp.iter_content(chunk_size=1 << 16):
@@ -612,7 +597,7 @@ def _read_capped(resp: requests.Response, limit: int, what: str) -> bytes:
     return data
 
 
-def _retry_after(resp: requests.Response, default: float) -> float:
+def _retry_after(resp: Response, default: float) -> float:
     value = resp.headers.get("Retry-After", "")
     if value.isdigit():
         return min(float(value), 10.0)
@@ -621,7 +606,7 @@ def _retry_after(resp: requests.Response, default: float) -> float:
 
 def _short(exc: BaseException) -> str:
     text = str(exc)
-    # requests nests the real reason deep inside; keep the last clause, one line.
+    # An OSError's text carries "[Errno N] reason": keep the reason, one line.
     m = re.search(r"\[Errno [^\]]+\] ([^'\")]+)", text)
     return m.group(1).strip() if m else type(exc).__name__
 

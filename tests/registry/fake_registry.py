@@ -31,6 +31,8 @@ class FakeRegistry:
     tamper: set[str] = field(default_factory=set)
     drop_midway: set[str] = field(default_factory=set)
     throttle_first: int = 0
+    keep_alive: bool = False  # HTTP/1.1 with kept-alive connections (else HTTP/1.0, one request each)
+    redirect_blobs: str | None = None  # "http://host:port": blobs answered with a 307 there, as to blob storage
     requests: list[str] = field(default_factory=list)
     token: str = "tok-123"
     server: ThreadingHTTPServer | None = None
@@ -56,8 +58,17 @@ class FakeRegistry:
         reg = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if reg.keep_alive else "HTTP/1.0"
+
             def log_message(self, *args: object) -> None:
                 pass
+
+            def end_headers(self) -> None:
+                # Kept alive, a reply must say where it ends: an empty one says so.
+                sent = b"".join(getattr(self, "_headers_buffer", [])).lower()
+                if reg.keep_alive and b"\r\ncontent-length:" not in sent:
+                    self.send_header("Content-Length", "0")
+                super().end_headers()
 
             def _authorized(self) -> bool:
                 header = self.headers.get("Authorization", "")
@@ -131,6 +142,12 @@ class FakeRegistry:
                     data = reg.blobs.get(d)
                     if data is None:
                         self.send_response(404)
+                        self.end_headers()
+                        return
+                    if reg.redirect_blobs is not None:
+                        self.send_response(307)
+                        self.send_header("Location", f"{reg.redirect_blobs}/storage/{d}?signature=abc")
+                        self.send_header("Content-Length", "0")
                         self.end_headers()
                         return
                     if d in reg.tamper:

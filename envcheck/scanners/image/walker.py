@@ -517,8 +517,11 @@ def _update(sha: Any, batch: list[bytes]) -> None:
 
 
 _INFLATE_CHUNK, _INFLATE_DEPTH = MIB, 4
-# A download is read in the 64 KiB pieces it arrives in (no re-joining).
-_FETCH_CHUNK, _FETCH_DEPTH = 64 * KIB, 16
+# A download is read in the pieces the registry client takes off the socket
+# (envcheck.distribution.BLOB_CHUNK, no re-joining): 256 KiB pieces are a
+# quarter of the socket reads, queue hand-offs and GIL round trips of 64 KiB
+# ones (issue 15: ~47M fewer instructions per 88 MB pull); 1 MiB held ahead.
+_FETCH_CHUNK, _FETCH_DEPTH = 256 * KIB, 4
 
 
 class _ReadAhead:
