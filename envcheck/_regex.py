@@ -20,6 +20,7 @@ that cannot be read or written, ``ENVCHECK_NO_CACHE``) is a plain
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -196,6 +197,7 @@ def _from_entry(pattern: AnyStr, entry: Any) -> re.Pattern[AnyStr] | None:
         return None
 
 
+@functools.cache
 def _code_type() -> str:
     """The array type code of the matcher's code words (``_sre.CODESIZE`` bytes each)."""
     import _sre

@@ -127,7 +127,8 @@ def read_project(
     else:
         found = Discovery(files=_given(root, files))
     chosen = found.files if env_refs else tuple(f for f in found.files if parser_for(relpath(f, root)) != "env_refs")
-    declared = parse_files(root, chosen)
+    by_file: dict[str, Declared] = {}
+    declared = parse_files(root, chosen, by_file)
     if found.outside:
         # What the project's own files include belongs to it: a `-r` include
         # (already read by the requirements parser) or a file a Dockerfile
@@ -143,14 +144,14 @@ def read_project(
             declared = merge([declared, parse_files(root, extra)])
         read = set(declared.files)
         found = replace(found, outside=tuple(rel for rel in found.outside if rel not in read))
-    declared = _mark_variants(root, declared)
+    declared = _mark_variants(root, declared, by_file.get("requirements.txt"))
     snapshot = Snapshot(
         source=Source(kind="project", ref=str(root)), platform=None, declared=declared, notes=found.notes
     )
     return snapshot, found
 
 
-def _mark_variants(root: Path, declared: Declared) -> Declared:
+def _mark_variants(root: Path, declared: Declared, entry_parsed: Declared | None = None) -> Declared:
     """Requirement files the root ``requirements.txt`` does not reach are variants.
 
     ``requirements/docker.txt`` beside ``requirements/heroku.txt``, with
@@ -165,7 +166,8 @@ def _mark_variants(root: Path, declared: Declared) -> Declared:
     if "requirements.txt" not in declared.files or not entry.is_file():
         return declared
     try:
-        reached = set(load("requirements")(entry, root).files)
+        # The entry's own parse when parse_files made it: not parsed twice.
+        reached = set((entry_parsed or load("requirements")(entry, root)).files)
     except EnvcheckError:
         return declared
     changed = False
@@ -493,8 +495,8 @@ def boundary_lines(found: Discovery) -> list[str]:
 # --------------------------------------------------------------------------- parse + merge
 
 
-def parse_files(root: Path, files: Iterable[Path]) -> Declared:
-    """Parse each file its registered parser knows and merge the fragments."""
+def parse_files(root: Path, files: Iterable[Path], by_file: dict[str, Declared] | None = None) -> Declared:
+    """Parse each file its registered parser knows and merge the fragments (each also into ``by_file``, by path)."""
     fragments: list[Declared] = []
     read: set[str] = set()
     for path in files:
@@ -507,6 +509,8 @@ def parse_files(root: Path, files: Iterable[Path]) -> Declared:
             # the merge would keep that first reading anyway.
             continue
         fragment = load(module)(path, root)
+        if by_file is not None:
+            by_file[rel] = fragment
         read.update(fragment.files)
         fragments.append(fragment)
     return merge(fragments)
