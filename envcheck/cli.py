@@ -58,11 +58,13 @@ def _help_width() -> int:
     return (columns or 80) - 2
 
 
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+def build_parser(only: str | None = None, kind: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``only``, just that command's (the others' modules stay unimported).
 
     ``envcheck lint`` on every commit should not pay for importing the image,
-    registry and report machinery of six other commands (issue 15).
+    registry and report machinery of six other commands (issue 15).  A
+    command with kinds (``snapshot host|project|image``) declares them as
+    ``KINDS``; with ``kind`` one of them, only that kind's parser is built.
     """
     parser = _Parser(
         prog="envcheck",
@@ -73,7 +75,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in (only,) if only in COMMANDS else COMMANDS:
         module = importlib.import_module(f"envcheck.commands.{name}")
-        module.register(sub)
+        if kind is not None and name == only and kind in getattr(module, "KINDS", ()):
+            module.register(sub, kinds=(kind,))
+        else:
+            module.register(sub)
     return parser
 
 
@@ -86,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     try:
         # Building the parser imports the command's module: an interrupt can land there too.
-        parser = build_parser(_command_named(args_list))
+        parser = build_parser(_command_named(args_list), args_list[1] if len(args_list) > 1 else None)
         args = parser.parse_args(args_list)
         func = getattr(args, "func", None)
         if func is None:

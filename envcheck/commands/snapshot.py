@@ -10,6 +10,7 @@ from envcheck.commands._common import add_command, add_python_option, add_servic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from envcheck.snapshot import Snapshot
@@ -24,7 +25,12 @@ EXAMPLES = """\
 """
 
 
-def register(sub: Any) -> None:
+#: The snapshot kinds, in the order `envcheck snapshot --help` lists them.
+KINDS: tuple[str, ...] = ("project", "host", "image")
+
+
+def register(sub: Any, kinds: Sequence[str] = KINDS) -> None:
+    """The ``snapshot`` command; with ``kinds``, only those kinds' parsers (the CLI names the one being run)."""
     parser = add_command(
         sub,
         "snapshot",
@@ -32,13 +38,23 @@ def register(sub: Any) -> None:
         description="Capture one snapshot as envcheck.snapshot/1 JSON.",
         examples=EXAMPLES,
     )
-    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True, parser_class=type(parser))
+    by_kind = parser.add_subparsers(dest="kind", metavar="KIND", required=True, parser_class=type(parser))
+    if "project" in kinds:
+        _register_project(by_kind)
+    if "host" in kinds:
+        _register_host(by_kind)
+    if "image" in kinds:
+        _register_image(by_kind)
 
+
+def _register_project(kinds: Any) -> None:
     project = kinds.add_parser("project", help="what the project's files declare")
     project.add_argument("dir", nargs="?", default=".", help="project directory (default: .)")
     _output(project)
     project.set_defaults(func=run_project)
 
+
+def _register_host(kinds: Any) -> None:
     host = kinds.add_parser("host", help="the project's interpreter, packages, node, env and platform on this machine")
     host.add_argument(
         "dir", nargs="?", default=".", help="project directory, or ssh://[user@]host[:port][/path] (default: .)"
@@ -50,6 +66,8 @@ def register(sub: Any) -> None:
     _output(host)
     host.set_defaults(func=run_host)
 
+
+def _register_image(kinds: Any) -> None:
     image = kinds.add_parser(
         "image",
         help="what a built image contains, read statically",
