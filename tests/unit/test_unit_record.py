@@ -184,3 +184,35 @@ def test_the_constructor_reports_bad_arguments_with_the_class_name() -> None:
         Point(1, 2)  # type: ignore[call-arg]
     assert Point(x=1) == Point(1)
     assert Point.__init__.__qualname__.endswith("Point.__init__")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    shape=SHAPES,
+    args=st.lists(VALUES, max_size=4),
+    kwargs=st.dictionaries(st.sampled_from(["f0", "f1", "f2", "f3", "f4", "zz", "self"]), VALUES, max_size=4),
+    post_init=st.booleans(),
+    compiled=st.booleans(),
+)
+def test_keyword_and_positional_binding_is_the_dataclass_one(
+    shape: list[tuple[str, Any, bool]],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    post_init: bool,
+    compiled: bool,
+) -> None:
+    # The first constructions of a class are bound without a compiled __init__, later ones
+    # with it: both must accept, fill and refuse exactly what a dataclass does.
+    std, mine = _declare(shape, True, post_init), _declare(shape, False, post_init)
+    if compiled:
+        for _ in range(rec.GENERIC_CONSTRUCTIONS + 1):
+            _outcome(lambda: mine(*[0] * len(shape)))
+        assert mine.__init__.__code__.co_argcount == len(shape) + 1  # type: ignore[misc]  # compiled by now
+    want = _outcome(lambda: std(*args, **kwargs))
+    got = _outcome(lambda: mine(*args, **kwargs))
+    assert got[0] == want[0]
+    if want[0] == "ok":
+        assert _view(got[1]) == _view(want[1])
+        for i, (kind, factory, _) in enumerate(shape):
+            if kind == "factory" and factory is not tuple and f"f{i}" not in kwargs and len(args) <= i:
+                assert getattr(got[1], f"f{i}") is not getattr(mine(*args, **kwargs), f"f{i}")
