@@ -126,14 +126,17 @@ def parsed_file(path: Path, parse: Callable[[str], Any]) -> Any:
     if isinstance(entry, dict) and entry.get("key") == key and "value" in entry:
         return entry["value"]
     value = parse(path.read_text(encoding="utf-8"))
-    if st.st_mtime < time.time() - RACY_SECONDS:
-        try:
-            same = json.loads(json.dumps(value)) == value
-        except (TypeError, ValueError, RecursionError):
-            same = False
-        if same:
-            write_entry(entry_path, {"key": key, "value": value})
+    if st.st_mtime < time.time() - RACY_SECONDS and _survives_json(value):
+        write_entry(entry_path, {"key": key, "value": value})
     return value
+
+
+def _survives_json(value: Any) -> bool:
+    """Whether JSON gives ``value`` back unchanged (a tuple would come back a list): only such values are stored."""
+    try:
+        return bool(json.loads(json.dumps(value)) == value)
+    except (TypeError, ValueError, RecursionError):
+        return False
 
 
 #: Entries kept per content cache: the projects a developer lints in a week.
@@ -161,11 +164,7 @@ def by_content(name: str, text: str, salt: str, compute: Callable[[str], Any]) -
     if isinstance(entry, dict) and entry.get("salt") == salt and entry.get("text") == text and "value" in entry:
         return entry["value"]
     value = compute(text)
-    try:
-        same = json.loads(json.dumps(value)) == value
-    except (TypeError, ValueError, RecursionError):
-        same = False
-    if same and len(encoded) <= _MAX_FILE // 4:
+    if len(encoded) <= _MAX_FILE // 4 and _survives_json(value):
         write_entry(entry_path, {"salt": salt, "text": text, "value": value})
         prune_dir(entry_path, MAX_CONTENT_ENTRIES)
     return value
