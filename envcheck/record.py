@@ -183,7 +183,6 @@ def record(cls: type[T]) -> type[T]:
         key: value for key, value in own.items() if key not in names and key not in ("__dict__", "__weakref__")
     }
     post_init = "__post_init__" in own
-    source = _init_source(names, defaults, factories, post_init)
     made_cell: list[type[T]] = []
     default_values = {name: globs[f"_default_{name}"] for name in defaults}
     factory_calls = {name: globs[f"_factory_{name}"] for name in factories}
@@ -221,7 +220,8 @@ def record(cls: type[T]) -> type[T]:
         # construction after the first few go through the compiled __init__.
         made = made_cell[0]
         scope: dict[str, Any] = {}
-        exec(source, globs, scope)  # noqa: S102 - text made above from the class's own field names
+        source = _init_source(names, defaults, factories, post_init)  # only for a class that is compiled
+        exec(source, globs, scope)  # noqa: S102 - text made from the class's own field names
         init = scope["__init__"]
         init.__qualname__ = f"{made.__qualname__}.__init__"
         made.__init__ = init  # type: ignore[method-assign]
