@@ -16,7 +16,6 @@ accepted; anything else raises ``TypeError`` as it does.
 
 from __future__ import annotations
 
-import math
 from json.encoder import encode_basestring_ascii as _string
 
 TYPE_CHECKING = False
@@ -39,8 +38,9 @@ def _newline(depth: int) -> str:
 
 
 def _float(o: float) -> str:
-    # json's floatstr with allow_nan=True.
-    if math.isnan(o):
+    # json's floatstr with allow_nan=True.  NaN is the one float unequal to
+    # itself: no ``math`` (a shared library to load, ~0.5 ms of a start).
+    if o != o:  # noqa: PLR0124 - the NaN test itself
         return "NaN"
     if o == _INF:
         return "Infinity"
