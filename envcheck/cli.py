@@ -102,6 +102,9 @@ def entry() -> int:
     """
     import gc
 
+    from envcheck import _startup
+
+    _startup.prepare()
     if gc.isenabled():
         gc.disable()
         _Collector.paused = True

@@ -1,0 +1,123 @@
+"""What the ``envcheck`` program does before its first import so a command starts fast (issue 15).
+
+A host snapshot is held to 3x ``uv pip list``, a Rust binary that starts in
+about 2 ms; the Python interpreter alone takes 15 to 20.  Three standard
+library costs were paid on every run for nothing the command used:
+
+- **ipaddress** (~2.2 ms): :mod:`pathlib` imports :mod:`urllib.parse` (for
+  ``Path.as_uri``) and, since CPython 3.11.4, ``urllib.parse`` imports
+  :mod:`ipaddress` at its top to validate ``[bracketed]`` hosts in
+  ``urlsplit``.  CPython 3.13 already imports ``urllib.parse`` lazily in
+  ``pathlib``.  Here the module is registered as *deferred*: the name is
+  bound as usual, and its body runs on the first attribute read (a bracketed
+  host, a proxy rule) — the same module, the same objects, later.
+- **ntpath** (~0.8 ms): :mod:`pathlib` imports the Windows path module for
+  ``PureWindowsPath``, and on POSIX its body tries five imports from ``nt``
+  that each search all of ``sys.path`` before failing.  Deferred the same way.
+- **argparse's gettext** (~2 ms): every string argparse shows goes through
+  :func:`gettext.gettext`, which searches for a ``messages`` catalog on each
+  call and imports :mod:`locale` to spell the language (60 ``stat`` calls
+  and 1.4 ms of import on one run).  envcheck's command line is English
+  (DESIGN.md: its errors are English sentences); argparse's own words
+  (``usage:``, ``error:``) are shown as written, so a usage error reads in one
+  language.
+
+Only the program entry (:func:`envcheck.cli.entry`) calls :func:`prepare`:
+a process that imports envcheck as a library keeps its import system and its
+argparse as they are.
+"""
+
+from __future__ import annotations
+
+import sys
+from types import ModuleType  # already imported by enum, itself imported by re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from typing import Any
+
+#: Standard library modules whose bodies wait for their first use.
+DEFERRED: tuple[str, ...] = ("ipaddress", "ntpath")
+
+
+class DeferredModule(ModuleType):
+    """A module bound under its name whose body runs when an attribute is first read.
+
+    The import system hands this object to ``import NAME``.  The first read
+    of a name it does not hold runs the module's code *into this object*
+    (as :class:`importlib.util.LazyLoader` does, without importing
+    ``importlib.util`` and its ``contextlib``), so there is only ever one
+    module object: identity checks (``flavour is ntpath``) hold, and the
+    module's functions see the same globals the importer sees.
+    """
+
+    def __getattr__(self, attr: str) -> Any:
+        self.load()
+        return getattr(self, attr)
+
+    def load(self) -> None:
+        name = self.__name__
+        spec = _find_spec(name)
+        if spec is None or spec.loader is None:
+            sys.modules.pop(name, None)
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        # A plain module from here on, as one being imported is: a read of a name
+        # its body has not bound yet fails as it would in any import cycle.
+        self.__class__ = ModuleType  # type: ignore[assignment]  # what LazyLoader does
+        self.__spec__ = spec
+        self.__loader__ = spec.loader
+        self.__package__ = spec.parent
+        if spec.has_location:
+            self.__file__ = spec.origin
+            if spec.cached:
+                self.__cached__ = spec.cached
+        try:
+            spec.loader.exec_module(self)
+        except BaseException:
+            sys.modules.pop(name, None)  # as after any failed import: the next import tries afresh
+            raise
+
+
+def _find_spec(name: str) -> ModuleSpec | None:
+    """The spec the import system would use: the first finder on ``sys.meta_path`` that knows ``name``."""
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        spec: ModuleSpec | None = find_spec(name, None)
+        if spec is not None:
+            return spec
+    return None
+
+
+def defer(name: str) -> bool:
+    """Register top-level module ``name`` as a :class:`DeferredModule`; False when it is already imported."""
+    if name in sys.modules or "." in name:
+        return False
+    sys.modules[name] = DeferredModule(name)
+    return True
+
+
+def english_argparse() -> None:
+    """argparse's strings as written, without a catalog search per string."""
+    import argparse
+
+    argparse._ = _as_written  # type: ignore[attr-defined]
+    argparse.ngettext = _plural_as_written  # type: ignore[attr-defined]
+
+
+def _as_written(message: str) -> str:
+    return message
+
+
+def _plural_as_written(singular: str, plural: str, n: int) -> str:
+    # gettext's rule when no catalog applies (NullTranslations.ngettext).
+    return singular if n == 1 else plural
+
+
+def prepare() -> None:
+    """Everything above, for a process that runs one envcheck command and exits."""
+    for name in DEFERRED:
+        defer(name)
+    english_argparse()
