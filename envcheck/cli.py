@@ -99,16 +99,20 @@ def entry() -> int:
     (:func:`gc.freeze`, made for this: long-lived objects before a fork) and it
     runs as usual over what the command itself allocates.  Only here, not in
     :func:`main`: a library or test calling :func:`main` keeps its collector as it is.
+
+    The process also starts and ends through :mod:`envcheck._process`
+    (standard library modules nobody uses left unloaded, no interpreter
+    shutdown when nothing is left for it to do).
     """
     import gc
 
-    from envcheck import _startup
+    from envcheck import _process
 
-    _startup.prepare()
+    _process.prepare()
     if gc.isenabled():
         gc.disable()
         _Collector.paused = True
-    return main()
+    return _process.end(main())
 
 
 def _started() -> None:

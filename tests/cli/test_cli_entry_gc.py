@@ -22,6 +22,8 @@ def test_the_program_resumes_the_collector_once_the_command_is_parsed() -> None:
         "    seen['during_startup'] = gc.isenabled()\n"
         "    return real(argv)\n"
         "cli.main = spy\n"
+        "from envcheck import _process\n"
+        "_process.end = lambda code: code  # report after the command instead of ending the process\n"
         "sys.argv = ['envcheck', 'rules']\n"
         "code = cli.entry()\n"
         "print(json.dumps({'code': code, 'startup': seen['during_startup'], 'after': gc.isenabled(),"

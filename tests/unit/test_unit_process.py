@@ -27,8 +27,8 @@ def test_pathlib_imports_without_running_ipaddress_or_ntpath() -> None:
     out = _run(
         """
         import sys, json
-        from envcheck import _startup
-        _startup.prepare()
+        from envcheck import _process
+        _process.prepare()
         import pathlib, urllib.parse
         print(json.dumps({n: type(sys.modules[n]).__name__ for n in ("ipaddress", "ntpath")}))
         """
@@ -41,8 +41,8 @@ def test_a_deferred_module_is_the_same_module_once_used() -> None:
     out = _run(
         """
         import sys, json
-        from envcheck import _startup
-        _startup.prepare()
+        from envcheck import _process
+        _process.prepare()
         import urllib.parse, pathlib
         bound = urllib.parse.ipaddress  # what urllib.parse holds from its `import ipaddress`
         # urlsplit validates a bracketed host with ipaddress: the first use loads it.
@@ -82,8 +82,8 @@ def test_a_module_that_cannot_be_found_fails_as_an_import_would() -> None:
     out = _run(
         """
         import sys
-        from envcheck import _startup
-        assert _startup.defer("envcheck_no_such_module_here")
+        from envcheck import _process
+        assert _process.defer("envcheck_no_such_module_here")
         import envcheck_no_such_module_here as m
         try:
             m.anything
@@ -99,8 +99,8 @@ def test_an_imported_module_is_left_alone() -> None:
     out = _run(
         """
         import ipaddress
-        from envcheck import _startup
-        print(_startup.defer("ipaddress"), _startup.defer("os.path"), type(ipaddress).__name__)
+        from envcheck import _process
+        print(_process.defer("ipaddress"), _process.defer("os.path"), type(ipaddress).__name__)
         """
     )
     assert out.returncode == 0, out.stderr
@@ -111,8 +111,8 @@ def test_argparse_words_are_as_written() -> None:
     out = _run(
         """
         import argparse
-        from envcheck import _startup
-        _startup.english_argparse()
+        from envcheck import _process
+        _process.english_argparse()
         print(argparse._("usage: "), argparse.ngettext("an argument", "arguments", 1), argparse.ngettext("an argument", "arguments", 2), sep="|")
         """
     )
@@ -155,3 +155,65 @@ def test_the_program_says_what_main_says(argv: list[str], tmp_path: Path) -> Non
         through_main.stdout,
         through_main.stderr,
     )
+
+
+def _end_program(body: str, tmp_path: Path, stdout: int | None = None) -> subprocess.CompletedProcess[str]:
+    """A program that does ``body`` and then ends as envcheck's entry does."""
+    code = textwrap.dedent(body) + "\nfrom envcheck import _process\nsys.exit(_process.end(0))\n"
+    return subprocess.run(
+        [sys.executable, "-c", "import sys\n" + code],
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+
+
+def test_the_end_runs_atexit_functions_once_and_keeps_all_output(tmp_path: Path) -> None:
+    out = _end_program(
+        """
+        import atexit
+        atexit.register(lambda: open("ran", "a").write("x"))
+        sys.stdout.write("y" * 1_000_000)  # more than any buffer: all of it must arrive
+        """,
+        tmp_path,
+    )
+    assert (out.returncode, len(out.stdout), out.stderr) == (0, 1_000_000, "")
+    assert (tmp_path / "ran").read_text() == "x"
+
+
+def test_the_end_waits_for_a_running_thread(tmp_path: Path) -> None:
+    out = _end_program(
+        """
+        import threading, time
+        def late():
+            time.sleep(0.3)
+            open("written", "w").write("done")
+        threading.Thread(target=late).start()
+        """,
+        tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "written").read_text() == "done"
+
+
+def test_a_closed_stdout_ends_as_it_does_through_main(tmp_path: Path) -> None:
+    # `envcheck … | head -0`: the reader is gone before anything is written.
+    def run(through: str) -> tuple[int, str]:
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", f"import sys; from envcheck import cli; sys.exit(cli.{through}())", "rules"],
+                stdout=write_end,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                cwd=tmp_path,
+            )
+        finally:
+            os.close(write_end)
+        return out.returncode, out.stderr
+
+    assert run("entry") == run("main") == (2, "")

@@ -1,4 +1,4 @@
-"""What the ``envcheck`` program does before its first import so a command starts fast (issue 15).
+"""The ``envcheck`` program's process: how it starts and how it ends, in milliseconds (issue 15).
 
 A host snapshot is held to 3x ``uv pip list``, a Rust binary that starts in
 about 2 ms; the Python interpreter alone takes 15 to 20.  Three standard
@@ -22,13 +22,24 @@ library costs were paid on every run for nothing the command used:
   (``usage:``, ``error:``) are shown as written, so a usage error reads in one
   language.
 
-Only the program entry (:func:`envcheck.cli.entry`) calls :func:`prepare`:
-a process that imports envcheck as a library keeps its import system and its
-argparse as they are.
+And one cost at the end: **interpreter shutdown** (~7M instructions, 5% of a
+host snapshot; 8M of the 39M of ``python -c pass``) clears every module and
+frees every object one by one, with a last full garbage collection, only for
+the operating system to take the memory back anyway.  :func:`end` runs what
+shutdown would run that matters (the ``atexit`` functions: caches written,
+temporary directories removed, logs flushed), flushes stdout and stderr, and
+ends the process — only when no other thread is alive and the flush
+succeeded; otherwise the usual shutdown runs, and reports a closed pipe as
+it always has.
+
+Only the program entry (:func:`envcheck.cli.entry`) calls :func:`prepare` and
+:func:`end`: a process that imports envcheck as a library keeps its import
+system, its argparse and its shutdown as they are.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from types import ModuleType  # already imported by enum, itself imported by re
 
@@ -121,3 +132,28 @@ def prepare() -> None:
     for name in DEFERRED:
         defer(name)
     english_argparse()
+
+
+def end(code: int) -> int:
+    """End the process with ``code`` without interpreter shutdown; ``code`` back when that is not safe."""
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return code  # a thread still running is joined by the usual shutdown
+    if not _flushed():
+        return code
+    import atexit
+
+    atexit._run_exitfuncs()  # what shutdown runs first; it clears them, so nothing runs twice
+    if not _flushed():
+        return code
+    os._exit(code)
+
+
+def _flushed() -> bool:
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):  # a closed pipe or stream: left to the usual shutdown to report
+        return False
+    return True
