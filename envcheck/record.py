@@ -28,7 +28,7 @@ session) is not a record; it stays a plain class or a standard dataclass.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 TYPE_CHECKING = False
@@ -133,7 +133,7 @@ GENERIC_CONSTRUCTIONS = 48
 _set = object.__setattr__
 
 
-def _init_source(names: list[str], defaults: dict[str, str], factories: set[str], post_init: bool) -> str:
+def _init_source(names: list[str], defaults: Iterable[str], factories: Iterable[str], post_init: bool) -> str:
     params = ["self"]
     body = []
     for name in names:
@@ -141,11 +141,33 @@ def _init_source(names: list[str], defaults: dict[str, str], factories: set[str]
             params.append(f"{name}=_MISSING")
             body.append(f"    _set(self, {name!r}, _factory_{name}() if {name} is _MISSING else {name})")
         else:
-            params.append(f"{name}={defaults[name]}" if name in defaults else name)
+            params.append(f"{name}=_default_{name}" if name in defaults else name)
             body.append(f"    _set(self, {name!r}, {name})")
     if post_init:
         body.append("    self.__post_init__()")
     return f"def __init__({', '.join(params)}) -> None:\n" + ("\n".join(body) or "    pass") + "\n"
+
+
+def _compiled_init(
+    names: list[str], default_values: dict[str, Any], factory_calls: dict[str, Any], post_init: bool
+) -> Callable[..., None]:
+    """The ``__init__`` a dataclass would have: parameters in field order, defaults bound as globals."""
+    globs: dict[str, Any] = {"_set": _set, "_MISSING": _MISSING}
+    for name, value in default_values.items():
+        globs[f"_default_{name}"] = value
+    for name, factory in factory_calls.items():
+        globs[f"_factory_{name}"] = factory
+    scope: dict[str, Any] = {}
+    source = _init_source(names, default_values, factory_calls, post_init)
+    exec(source, globs, scope)  # noqa: S102 - text made from the class's own field names
+    init: Callable[..., None] = scope["__init__"]
+    return init
+
+
+def _is_class_var(annotation: Any) -> bool:
+    # Annotations are text under `from __future__ import annotations`; most never mention ClassVar.
+    text = annotation if annotation.__class__ is str else str(annotation)
+    return "ClassVar" in text and "ClassVar" in text.split("[", 1)[0]
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
@@ -154,38 +176,34 @@ def record(cls: type[T]) -> type[T]:
     own = cls.__dict__
     names: list[str] = []
     shown: list[str] = []
-    globs: dict[str, Any] = {"_set": object.__setattr__, "_MISSING": _MISSING}
-    defaults: dict[str, str] = {}
-    factories: set[str] = set()
+    default_values: dict[str, Any] = {}
+    factory_calls: dict[str, Any] = {}
     for name, annotation in own.get("__annotations__", {}).items():
-        if "ClassVar" in str(annotation).split("[", 1)[0]:
+        if _is_class_var(annotation):
             continue
         value = own.get(name, _MISSING)
-        visible = True
-        if isinstance(value, Field):
-            visible = value.repr
+        names.append(name)
+        if value.__class__ is Field:
+            if value.repr:
+                shown.append(name)
             if value.default_factory is not _MISSING:
-                globs[f"_factory_{name}"] = value.default_factory
-                factories.add(name)
+                factory_calls[name] = value.default_factory
             value = value.default
+        else:
+            shown.append(name)
         if value is not _MISSING:
             if isinstance(value, _MUTABLE_DEFAULTS):
                 raise ValueError(f"mutable default {type(value)} for field {name} is not allowed: use default_factory")
-            globs[f"_default_{name}"] = value
-            defaults[name] = f"_default_{name}"
-        elif name not in factories and (defaults or factories):
+            default_values[name] = value
+        elif name not in factory_calls and (default_values or factory_calls):
             raise TypeError(f"non-default argument {name!r} follows default argument")
-        names.append(name)
-        if visible:
-            shown.append(name)
 
-    namespace = {
-        key: value for key, value in own.items() if key not in names and key not in ("__dict__", "__weakref__")
-    }
+    fields = tuple(names)
+    namespace = dict(own)
+    for name in (*names, "__dict__", "__weakref__"):
+        namespace.pop(name, None)
     post_init = "__post_init__" in own
     made_cell: list[type[T]] = []
-    default_values = {name: globs[f"_default_{name}"] for name in defaults}
-    factory_calls = {name: globs[f"_factory_{name}"] for name in factories}
     position = {name: index for index, name in enumerate(names)}
     field_count = len(names)
     calls = [0]
@@ -219,35 +237,36 @@ def record(cls: type[T]) -> type[T]:
         # Anything else (a binding error, whose message must be Python's own) and every
         # construction after the first few go through the compiled __init__.
         made = made_cell[0]
-        scope: dict[str, Any] = {}
-        source = _init_source(names, defaults, factories, post_init)  # only for a class that is compiled
-        exec(source, globs, scope)  # noqa: S102 - text made from the class's own field names
-        init = scope["__init__"]
+        init = _compiled_init(names, default_values, factory_calls, post_init)
         init.__qualname__ = f"{made.__qualname__}.__init__"
         made.__init__ = init  # type: ignore[method-assign]
         init(self, *args, **kwargs)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    namespace.update(
-        __init__=__init__,
-        __slots__=tuple(names),
-        __qualname__=cls.__qualname__,
-        __match_args__=tuple(names),
-        __record_fields__=tuple(names),
-        __record_repr__=tuple(shown),
-        __record_key__=staticmethod(_key(names)),
-        __eq__=_eq,
-        __hash__=_hash,
-        __repr__=_repr,
-        __setattr__=_setattr,
-        __delattr__=_delattr,
-        __getstate__=_getstate,
-        __setstate__=_setstate,
-    )
+    namespace.update(_SHARED)
+    namespace["__init__"] = __init__
+    namespace["__slots__"] = fields
+    namespace["__qualname__"] = cls.__qualname__
+    namespace["__match_args__"] = fields
+    namespace["__record_fields__"] = fields
+    namespace["__record_repr__"] = tuple(shown)
+    namespace["__record_key__"] = staticmethod(_key(names))
     metaclass: Any = type(cls)
     made: type[T] = metaclass(cls.__name__, cls.__bases__, namespace)
     made_cell.append(made)
     return made
+
+
+#: The methods every record shares: driven by the class's field names, not compiled per class.
+_SHARED: dict[str, Any] = {
+    "__eq__": _eq,
+    "__hash__": _hash,
+    "__repr__": _repr,
+    "__setattr__": _setattr,
+    "__delattr__": _delattr,
+    "__getstate__": _getstate,
+    "__setstate__": _setstate,
+}
 
 
 def replace(obj: T, /, **changes: Any) -> T:
