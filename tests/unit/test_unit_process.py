@@ -37,45 +37,39 @@ def test_pathlib_imports_without_running_ipaddress_or_ntpath() -> None:
     assert json.loads(out.stdout) == {"ipaddress": "DeferredModule", "ntpath": "DeferredModule"}
 
 
-def test_a_deferred_module_is_the_same_module_once_used() -> None:
-    out = _run(
-        """
-        import sys, json
-        from envcheck import _process
-        _process.prepare()
-        import urllib.parse, pathlib
-        bound = urllib.parse.ipaddress  # what urllib.parse holds from its `import ipaddress`
-        # urlsplit validates a bracketed host with ipaddress: the first use loads it.
-        host = urllib.parse.urlsplit("http://[::1]:8080/x").hostname
-        try:
-            urllib.parse.urlsplit("http://[::zz]/")
-            bad = "accepted"
-        except ValueError:
-            bad = "rejected"
-        import ipaddress, ntpath
-        print(json.dumps({
-            "host": host,
-            "bad": bad,
-            "one_object": sys.modules["ipaddress"] is bound is ipaddress,
-            "plain_module": type(ipaddress) is type(sys),
-            "classes": ipaddress.ip_address("10.0.0.1").__class__ is bound.IPv4Address,
-            "file": ipaddress.__file__.endswith("ipaddress.py"),
-            "ntpath": ntpath.join("C:\\\\a", "b"),
-            "windows_path": str(pathlib.PureWindowsPath("C:/a/b").parent),
-        }))
-        """
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {
-        "host": "::1",
-        "bad": "rejected",
-        "one_object": True,
-        "plain_module": True,
-        "classes": True,
-        "file": True,
-        "ntpath": "C:\\a\\b",
-        "windows_path": "C:\\a",
-    }
+_USES = """
+import sys, json
+PREPARE
+import urllib.parse, pathlib
+bound = urllib.parse.ipaddress if hasattr(urllib.parse, "ipaddress") else None
+# urlsplit validates a bracketed host with ipaddress (3.11.4+): the first use loads it.
+host = urllib.parse.urlsplit("http://[::1]:8080/x").hostname
+try:
+    urllib.parse.urlsplit("http://[::zz]/")
+    bad = "accepted"
+except ValueError:
+    bad = "rejected"
+import ipaddress, ntpath
+print(json.dumps({
+    "host": host,
+    "bad": bad,
+    "one_object": bound is None or sys.modules["ipaddress"] is bound is ipaddress,
+    "plain_module": type(ipaddress) is type(sys),
+    "classes": bound is None or ipaddress.ip_address("10.0.0.1").__class__ is bound.IPv4Address,
+    "file": ipaddress.__file__.endswith("ipaddress.py"),
+    "ntpath": ntpath.join("C:\\\\a", "b"),
+    "windows_path": str(pathlib.PureWindowsPath("C:/a/b").parent),
+    "uri": pathlib.Path("/tmp/a b").as_uri(),
+}))
+"""
+
+
+def test_a_deferred_module_does_what_it_does_when_imported_at_once() -> None:
+    prepared = _run(_USES.replace("PREPARE", "from envcheck import _process; _process.prepare()"))
+    stock = _run(_USES.replace("PREPARE", ""))
+    assert prepared.returncode == stock.returncode == 0, prepared.stderr + stock.stderr
+    assert json.loads(prepared.stdout) == json.loads(stock.stdout)
+    assert json.loads(prepared.stdout)["one_object"] is True
 
 
 def test_a_module_that_cannot_be_found_fails_as_an_import_would() -> None:
