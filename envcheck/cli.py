@@ -8,7 +8,6 @@ keeps start-up cheap (heavy modules are imported inside the commands).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import importlib
 import os
@@ -20,6 +19,7 @@ from envcheck.errors import EnvcheckError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
 
@@ -31,17 +31,30 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # argparse makes a formatter for every add_argument, and a formatter without a
-        # width imports shutil (bz2, lzma) to ask the terminal: ~7M instructions of each lint.
-        formatter = kwargs.pop("formatter_class", argparse.HelpFormatter)
-        kwargs["formatter_class"] = functools.partial(formatter, width=_help_width())
-        super().__init__(*args, **kwargs)
+@functools.cache
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """envcheck's ArgumentParser, argparse imported when a parser is first built.
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        # argparse's default prints the whole usage; the contract is one line + exit 2.
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+    Not when this module is: argparse imports gettext, which compiles its
+    plural-forms pattern (~0.5 ms) as it loads, and :func:`entry` must be able
+    to put that pattern in re's cache first.  ``envcheck --version`` no longer
+    imports argparse at all.
+    """
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # argparse makes a formatter for every add_argument, and a formatter without a
+            # width imports shutil (bz2, lzma) to ask the terminal: ~7M instructions of each lint.
+            formatter = kwargs.pop("formatter_class", argparse.HelpFormatter)
+            kwargs["formatter_class"] = functools.partial(formatter, width=_help_width())
+            super().__init__(*args, **kwargs)
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            # argparse's default prints the whole usage; the contract is one line + exit 2.
+            self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+    return _Parser
 
 
 def _help_width() -> int:
@@ -66,13 +79,14 @@ def build_parser(only: str | None = None, kind: str | None = None) -> argparse.A
     command with kinds (``snapshot host|project|image``) declares them as
     ``KINDS``; with ``kind`` one of them, only that kind's parser is built.
     """
-    parser = _Parser(
+    parser_class = _parser_class()
+    parser = parser_class(
         prog="envcheck",
         description="Capture the runtime a project really runs on, diff it, and pin it.",
         epilog="Run 'envcheck COMMAND --help' for a command's options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"envcheck {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
     for name in (only,) if only in COMMANDS else COMMANDS:
         module = importlib.import_module(f"envcheck.commands.{name}")
         if kind is not None and name == only and kind in getattr(module, "KINDS", ()):
