@@ -32,8 +32,8 @@ ends the process — only when no other thread is alive and the flush
 succeeded; otherwise the usual shutdown runs, and reports a closed pipe as
 it always has.
 
-Only the program entry (:func:`envcheck.cli.entry`) calls :func:`prepare` and
-:func:`end`: a process that imports envcheck as a library keeps its import
+Only the program entry (:func:`envcheck.cli.entry`) calls :func:`prepare`,
+:func:`english_argparse` and :func:`end`: a process that imports envcheck as a library keeps its import
 system, its argparse and its shutdown as they are.
 """
 
@@ -128,10 +128,13 @@ def _plural_as_written(singular: str, plural: str, n: int) -> str:
 
 
 def prepare() -> None:
-    """Everything above, for a process that runs one envcheck command and exits."""
+    """The deferred modules, for a process that runs one envcheck command and exits.
+
+    :func:`english_argparse` waits for the first parser (argparse is imported
+    then: ``envcheck --version`` never needs it).
+    """
     for name in DEFERRED:
         defer(name)
-    english_argparse()
 
 
 def end(code: int) -> int:

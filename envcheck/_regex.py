@@ -16,6 +16,23 @@ small (a few hundred entries at most) and holds nothing of a user's.  Anything
 unexpected (another Python implementation, a changed internal API, a cache
 that cannot be read or written, ``ENVCHECK_NO_CACHE``) is a plain
 :func:`re.compile`: the answer is the same, only slower.
+
+The standard library compiles its own patterns through :func:`re.compile` on
+every start too (gettext's plural tokenizer as argparse is imported, argparse's
+help and argument matchers, locale, urllib.parse, json's scanner and
+encoder): ~18 patterns, ~2.7 ms of a 60 ms ``envcheck snapshot host``.  The
+program entry (:func:`envcheck.cli.entry`, never a library's or a test's
+:func:`~envcheck.cli.main`) calls :func:`prime`: the same file keeps, apart, the
+code of those patterns, and each is made again and put into :mod:`re`'s own
+cache (``re._cache``) under the key :func:`re.compile` looks up, before the
+module that compiles it is imported, so that compile is a cache hit.  Which
+patterns: learned from the process itself, never from a list here
+(:func:`started`, :func:`_learn`) -- those in ``re._cache`` when start-up ends
+(imports, the parser, the arguments parsed; no envcheck option makes a pattern
+of its value), and, later in the run, only those that are module-level
+variables of standard-library modules imported meanwhile (json's).  A pattern
+compiled later from anything else (a glob from a config file, a rule) is never
+kept, so the promise above holds for this part too.
 """
 
 from __future__ import annotations
@@ -27,27 +44,59 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, AnyStr
+    from typing import Any, AnyStr, Literal
 
 #: Entries kept in a cache file: envcheck's own patterns, with room to spare.
 MAX_ENTRIES = 1024
 #: A larger file is not read: 1024 entries take ~0.5 MB.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+#: Standard-library patterns primed into ``re._cache`` at most: a start-up
+#: compiles ~20, and re's cache (512 entries) must keep its room for the run's.
+MAX_PRIMED = 64
+#: The entry holding them, ``{(pattern, flags as re.compile was given them): entry}``.
+#: Not a key :func:`compile` makes (those begin with the flags' digits), so a
+#: version of envcheck from before priming reads the file, never looks this
+#: entry up and writes it back unchanged: the two share one file.
+PRIMES_KEY = "re._cache"
+#: The flags a primed pattern may have been compiled with.  Not DEBUG (never
+#: cached), not TEMPLATE (3.11 and 3.12 warn on each compile, which a cache hit
+#: would skip), not LOCALE (the one flag tied to the process's state; no
+#: start-up pattern uses it, so leaving it out costs nothing).
+_PRIMABLE_FLAGS = int(re.IGNORECASE | re.MULTILINE | re.DOTALL | re.UNICODE | re.VERBOSE | re.ASCII)
 
 
 class _Store:
-    """The process's view of the cache file: read on the first compile, written at exit if it grew."""
+    """The process's view of the cache file: read on the first compile (or :func:`prime`), written at exit if it grew."""
 
-    __slots__ = ("dirty", "entries", "path", "tried")
+    __slots__ = ("dirty", "entries", "exit_hook", "path", "primes", "tried")
 
     def __init__(self) -> None:
         self.entries: dict[str, Any] | None = None
+        #: ``entries[PRIMES_KEY]``: the standard library's start-up patterns.
+        self.primes: dict[tuple[str | bytes, int], Any] | None = None
         self.path = ""
         self.tried = False
         self.dirty = False
+        self.exit_hook = False
 
 
 _STORE = _Store()
+
+
+class _Primer:
+    """What :func:`prime` put into ``re._cache``, and what the process compiled by the end of start-up."""
+
+    __slots__ = ("active", "modules", "skip", "startup")
+
+    def __init__(self) -> None:
+        self.active = False
+        #: Keys not to learn: there before :func:`prime` (the console script's own), or primed.
+        self.skip: set[Any] = set()
+        self.startup: dict[Any, Any] | None = None
+        self.modules: set[str] = set()
+
+
+_PRIMER = _Primer()
 
 
 def compile(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
@@ -66,12 +115,32 @@ def compile(pattern: AnyStr, flags: int = 0) -> re.Pattern[AnyStr]:
     made, entry = _compile_keeping_code(pattern, flags)
     if entry is not None and len(entries) < MAX_ENTRIES:
         entries[key] = entry
-        if not _STORE.dirty:
-            _STORE.dirty = True
-            import atexit
-
-            atexit.register(_save)
+        _mark_dirty()
     return made
+
+
+def _mark_dirty() -> None:
+    _STORE.dirty = True
+    _on_exit()
+
+
+def _on_exit() -> None:
+    """One exit hook a process, whatever asked for it: the learning, then at most one write."""
+    if not _STORE.exit_hook:
+        _STORE.exit_hook = True
+        import atexit
+
+        atexit.register(_at_exit)
+
+
+def _at_exit() -> None:
+    if _PRIMER.active and _PRIMER.startup is not None:
+        try:
+            _learn()
+        except Exception:  # the run's answer is given: a cache that cannot learn stays as it was
+            pass
+    if _STORE.dirty:
+        _save()
 
 
 class LazyPattern:
@@ -109,6 +178,102 @@ class LazyPattern:
         return self.get().split(text)
 
 
+# --------------------------------------------------------------------------- re's own cache
+
+
+def prime() -> None:
+    """Put the standard library's start-up patterns, made from this build's file, into ``re._cache``.
+
+    For the program entry only, before argparse and json are imported: their
+    :func:`re.compile` then finds the pattern made and returns it, as it would
+    have returned its own from a second compile.  On CPython 3.10 to 3.13
+    ``re._compile`` looks up ``_cache[type(pattern), pattern, flags]`` (3.12
+    and later look in ``_cache2`` first, then take the entry from ``_cache`` and
+    put it in both), so an entry in ``_cache`` is what a compile finds.  A key
+    already there is left alone; an entry that cannot be made is skipped, and
+    that pattern is compiled as usual (and learned again at exit).
+    """
+    cache = getattr(re, "_cache", None)
+    if type(cache) is not dict or _PRIMER.active:
+        return
+    if _load() is None or _STORE.primes is None:
+        return
+    _PRIMER.active = True
+    skip = _PRIMER.skip
+    skip.update(cache)
+    for spec, entry in _STORE.primes.items():
+        if not (type(spec) is tuple and len(spec) == 2 and type(spec[0]) in (str, bytes) and type(spec[1]) is int):
+            continue
+        pattern: Any = spec[0]
+        flags: int = spec[1]
+        key = (type(pattern), pattern, flags)
+        if key in cache:
+            continue
+        made = _from_entry(pattern, entry)
+        if made is not None:
+            cache[key] = made
+            skip.add(key)
+    _on_exit()
+
+
+def started() -> None:
+    """Start-up is over (the command's parser built, the arguments parsed): note what it compiled."""
+    if not _PRIMER.active or _PRIMER.startup is not None:
+        return
+    cache = getattr(re, "_cache", None)
+    if type(cache) is not dict:
+        _PRIMER.active = False
+        return
+    skip = _PRIMER.skip
+    _PRIMER.startup = {key: made for key, made in cache.items() if key not in skip}
+    _PRIMER.modules = set(sys.modules)
+
+
+def _learn() -> None:
+    """Keep the code of what start-up compiled, and of the module-level patterns of standard-library modules imported since.
+
+    The second kind is told by identity: the object in ``re._cache`` is the
+    one a module's global holds (json's ``NUMBER_RE``, ``ESCAPE``...).  A
+    pattern compiled later by anything else -- a glob from the host's files
+    through fnmatch, a pattern in a rule -- is in no module's globals, so it is
+    never kept.
+    """
+    primes = _STORE.primes
+    cache = getattr(re, "_cache", None)
+    if primes is None or _PRIMER.startup is None or type(cache) is not dict:
+        return
+    found = dict(_PRIMER.startup)
+    skip = _PRIMER.skip  # primed, or compiled before prime(): neither is learned
+    later = {id(made): key for key, made in list(cache.items()) if key not in skip and key not in found}
+    if later:
+        stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
+        for name in set(sys.modules) - _PRIMER.modules:
+            module = sys.modules.get(name)
+            if module is None or name.partition(".")[0] not in stdlib:
+                continue
+            names = getattr(module, "__dict__", {})
+            if later.keys().isdisjoint(map(id, names.values())):  # most modules: one pass at C speed
+                continue
+            for value in list(names.values()):
+                key = later.get(id(value))
+                if key is not None and cache.get(key) is value:
+                    found[key] = value
+    for key, reference in found.items():
+        if len(primes) >= MAX_PRIMED:
+            break
+        if not (type(key) is tuple and len(key) == 3 and type(reference) is re.Pattern):
+            continue
+        kind, pattern, flags = key
+        if kind not in (str, bytes) or type(pattern) is not kind or type(flags) is not int:
+            continue
+        if flags & ~_PRIMABLE_FLAGS:
+            continue
+        _made, entry = _compile_keeping_code(pattern, flags, reference)
+        if entry is not None:
+            primes[(pattern, flags)] = entry
+            _STORE.dirty = True
+
+
 # --------------------------------------------------------------------------- the cache file
 
 
@@ -129,15 +294,44 @@ def _load() -> dict[str, Any] | None:
         return _STORE.entries
     _STORE.tried = True  # a failure below is not retried on every pattern
     build = _build_key()
-    from envcheck._cache import cache_home, fnv64
-
-    home = cache_home(os.environ, "regex")
+    home = _cache_dir(os.environ)
     if build is None or home is None:
         return None
-    path = home / f"{fnv64(build):016x}.marshal"
-    _STORE.entries = _read(str(path), build)
-    _STORE.path = str(path)
-    return _STORE.entries
+    path = os.path.join(home, f"{_fnv64(build):016x}.marshal")
+    entries = _read(path, build)
+    primes = entries.get(PRIMES_KEY)
+    if not isinstance(primes, dict):
+        primes = entries[PRIMES_KEY] = {}
+    _STORE.entries, _STORE.primes = entries, primes
+    _STORE.path = path
+    return entries
+
+
+def _cache_dir(environ: Any) -> str | None:
+    """``envcheck._cache.cache_home(environ, "regex")``, without importing :mod:`envcheck._cache`.
+
+    That module imports json, and :func:`prime` runs before json is imported
+    so that json's patterns are among those it provides.  The same rules
+    (``ENVCHECK_NO_CACHE``, an absolute ``XDG_CACHE_HOME``, else ``HOME``);
+    a test holds the two to the same answer.
+    """
+    if environ.get("ENVCHECK_NO_CACHE", "") not in ("", "0"):
+        return None
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "envcheck", "regex")
+    home = environ.get("HOME", "")
+    if home and os.path.isabs(home):
+        return os.path.join(home, ".cache", "envcheck", "regex")
+    return None
+
+
+def _fnv64(text: str) -> int:
+    """``envcheck._cache.fnv64``, for the same reason as :func:`_cache_dir`."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8", "surrogateescape"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
 
 
 def _read(path: str, build: str) -> dict[str, Any]:
@@ -186,11 +380,11 @@ def _save() -> None:
 def _from_entry(pattern: AnyStr, entry: Any) -> re.Pattern[AnyStr] | None:
     try:
         import _sre
-        from array import array
 
         flags, code, groups, groupindex, indexgroup = entry
+        # memoryview, not array: the same words, without importing array (~0.1 ms) before the first pattern
         made: re.Pattern[AnyStr] = _sre.compile(
-            pattern, flags, array(_code_type(), code).tolist(), groups, groupindex, tuple(indexgroup)
+            pattern, flags, memoryview(code).cast(_code_type()).tolist(), groups, groupindex, tuple(indexgroup)
         )
         return made
     except Exception:  # a damaged or foreign entry: compile afresh
@@ -198,19 +392,29 @@ def _from_entry(pattern: AnyStr, entry: Any) -> re.Pattern[AnyStr] | None:
 
 
 @functools.cache
-def _code_type() -> str:
-    """The array type code of the matcher's code words (``_sre.CODESIZE`` bytes each)."""
+def _code_type() -> Literal["I", "L", "Q"]:
+    """The struct (and array) type code of the matcher's code words (``_sre.CODESIZE`` bytes each)."""
     import _sre
-    from array import array
 
-    return next(t for t in ("I", "L", "Q") if array(t).itemsize == _sre.CODESIZE)
+    for code in ("I", "L", "Q"):
+        if memoryview(bytes(8)).cast(code).itemsize == _sre.CODESIZE:
+            return code
+    raise ValueError(f"no type code for {_sre.CODESIZE}-byte words")  # callers fall back to re.compile
 
 
-def _compile_keeping_code(pattern: AnyStr, flags: int) -> tuple[re.Pattern[AnyStr], tuple[Any, ...] | None]:
+def _compile_keeping_code(
+    pattern: AnyStr, flags: int, reference: re.Pattern[AnyStr] | None = None
+) -> tuple[re.Pattern[AnyStr], tuple[Any, ...] | None]:
     """The pattern, and what :func:`_from_entry` needs to make it again (None when that cannot be had).
 
     The same steps as CPython's ``re._compiler.compile`` (3.10 to 3.13),
-    with the code kept: parse, generate, then ``_sre.compile``.
+    with the code kept: parse, generate, then ``_sre.compile``.  The entry is
+    kept only if the pattern made from it equals ``reference`` (the pattern
+    re's own compiler makes, compiled here when not given): patterns compare
+    equal when their flags, text and code are the same.  That reference is
+    compiled without ``re.compile`` so that envcheck's own patterns stay out
+    of ``re._cache``, where :func:`started` would take them for the standard
+    library's.
     """
     try:
         if sys.version_info >= (3, 11):
@@ -218,6 +422,8 @@ def _compile_keeping_code(pattern: AnyStr, flags: int) -> tuple[re.Pattern[AnySt
         else:  # pragma: no cover - Python 3.10
             import sre_compile as _compiler
             import sre_parse as _parser
+        if reference is None:
+            reference = _compiler.compile(pattern, flags)
         parsed = _parser.parse(pattern, flags)  # type: ignore[arg-type]  # bytes too, as re.compile passes them
         code = _compiler._code(parsed, flags)  # type: ignore[attr-defined]
         state = parsed.state
@@ -231,13 +437,12 @@ def _compile_keeping_code(pattern: AnyStr, flags: int) -> tuple[re.Pattern[AnySt
         packed = array(_code_type(), code).tobytes()
         entry: tuple[Any, ...] = (flags | state.flags, packed, state.groups - 1, groupindex, tuple(indexgroup))
     except Exception:
-        return re.compile(pattern, flags), None
+        return reference if reference is not None else re.compile(pattern, flags), None
     made = _from_entry(pattern, entry)
-    reference = re.compile(pattern, flags)
-    if made is None or (made.flags, made.groups, made.groupindex) != (
-        reference.flags,
-        reference.groups,
-        reference.groupindex,
+    if (
+        made is None
+        or made != reference
+        or (made.flags, made.groups, made.groupindex) != (reference.flags, reference.groups, reference.groupindex)
     ):
         return reference, None
     return made, entry
