@@ -7,18 +7,22 @@ both: ``$XDG_CACHE_HOME/envcheck/<name>`` (else ``~/.cache/envcheck/<name>``),
 JSON entries written atomically (a temp file then a rename), a file that cannot
 be read or parsed is a miss and never an error, a cache that cannot be written
 changes nothing, and ``ENVCHECK_NO_CACHE=1`` turns every cache off.
+
+:mod:`json` and :mod:`pathlib` are imported by the functions that use them,
+not with the module: the regex cache (:mod:`envcheck._regex`) finds its
+directory here (:func:`cache_dir`) before either is imported, so that their
+patterns (json's, urllib.parse's) are among those it primes.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
 
 
@@ -30,17 +34,27 @@ RACY_SECONDS = 2.0
 _MAX_FILE = 1_000_000
 
 
-def cache_home(environ: Mapping[str, str], name: str) -> Path | None:
+def cache_dir(environ: Mapping[str, str], name: str) -> str | None:
     """The directory for the cache ``name``, or None when caching is off or there is no home to put it in."""
     if environ.get(DISABLE_ENV, "") not in ("", "0"):
         return None
     xdg = environ.get("XDG_CACHE_HOME", "")
     if xdg and os.path.isabs(xdg):  # the XDG spec: a relative value is ignored
-        return Path(xdg) / "envcheck" / name
+        return os.path.join(xdg, "envcheck", name)
     home = environ.get("HOME", "")
     if home and os.path.isabs(home):
-        return Path(home) / ".cache" / "envcheck" / name
+        return os.path.join(home, ".cache", "envcheck", name)
     return None
+
+
+def cache_home(environ: Mapping[str, str], name: str) -> Path | None:
+    """:func:`cache_dir` as a path."""
+    found = cache_dir(environ, name)
+    if found is None:
+        return None
+    from pathlib import Path
+
+    return Path(found)
 
 
 def fnv64(text: str) -> int:
@@ -53,6 +67,8 @@ def fnv64(text: str) -> int:
 
 def read_entry(path: Path) -> Any:
     """The JSON in ``path``, or None when it is missing, too large or not JSON."""
+    import json
+
     try:
         raw = path.read_bytes()
         if len(raw) > _MAX_FILE:
@@ -85,6 +101,8 @@ def prune_dir(keep: Path, limit: int) -> None:
 
 def write_entry(path: Path, entry: object) -> None:
     """Write ``entry`` as JSON atomically; a read-only or full home just means no cache."""
+    import json
+
     try:
         data = json.dumps(entry).encode("utf-8", "surrogateescape")
     except (ValueError, TypeError):
@@ -133,6 +151,8 @@ def parsed_file(path: Path, parse: Callable[[str], Any]) -> Any:
 
 def _survives_json(value: Any) -> bool:
     """Whether JSON gives ``value`` back unchanged (a tuple would come back a list): only such values are stored."""
+    import json
+
     try:
         return bool(json.loads(json.dumps(value)) == value)
     except (TypeError, ValueError, RecursionError):

@@ -294,10 +294,12 @@ def _load() -> dict[str, Any] | None:
         return _STORE.entries
     _STORE.tried = True  # a failure below is not retried on every pattern
     build = _build_key()
-    home = _cache_dir(os.environ)
+    from envcheck._cache import cache_dir, fnv64
+
+    home = cache_dir(os.environ, "regex")
     if build is None or home is None:
         return None
-    path = os.path.join(home, f"{_fnv64(build):016x}.marshal")
+    path = os.path.join(home, f"{fnv64(build):016x}.marshal")
     entries = _read(path, build)
     primes = entries.get(PRIMES_KEY)
     if not isinstance(primes, dict):
@@ -305,33 +307,6 @@ def _load() -> dict[str, Any] | None:
     _STORE.entries, _STORE.primes = entries, primes
     _STORE.path = path
     return entries
-
-
-def _cache_dir(environ: Any) -> str | None:
-    """``envcheck._cache.cache_home(environ, "regex")``, without importing :mod:`envcheck._cache`.
-
-    That module imports json, and :func:`prime` runs before json is imported
-    so that json's patterns are among those it provides.  The same rules
-    (``ENVCHECK_NO_CACHE``, an absolute ``XDG_CACHE_HOME``, else ``HOME``);
-    a test holds the two to the same answer.
-    """
-    if environ.get("ENVCHECK_NO_CACHE", "") not in ("", "0"):
-        return None
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return os.path.join(xdg, "envcheck", "regex")
-    home = environ.get("HOME", "")
-    if home and os.path.isabs(home):
-        return os.path.join(home, ".cache", "envcheck", "regex")
-    return None
-
-
-def _fnv64(text: str) -> int:
-    """``envcheck._cache.fnv64``, for the same reason as :func:`_cache_dir`."""
-    value = 0xCBF29CE484222325
-    for byte in text.encode("utf-8", "surrogateescape"):
-        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return value
 
 
 def _read(path: str, build: str) -> dict[str, Any]:

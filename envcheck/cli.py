@@ -132,8 +132,8 @@ def entry() -> int:
 
     from envcheck import _process, _regex
 
+    _process.prepare()  # first: finding the regex cache imports pathlib
     _regex.prime()
-    _process.prepare()
     _Collector.program = True
     if gc.isenabled():
         gc.disable()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from envcheck import _cache, _regex, cli
+from envcheck import _regex, cli
 
 if sys.version_info >= (3, 11):
     from re import _compiler
@@ -291,23 +291,3 @@ def test_prime_never_replaces_what_re_already_holds(
     assert len(cache) == len(primes)
     for p, f in rest:
         assert cache[(type(p), p, f)] == _compiler.compile(p, f)
-
-
-@pytest.mark.parametrize(
-    "environ",
-    [
-        {"HOME": "/home/u"},
-        {"HOME": "/home/u", "XDG_CACHE_HOME": "/x/cache"},
-        {"HOME": "/home/u", "XDG_CACHE_HOME": "relative/ignored"},
-        {"HOME": "relative"},
-        {},
-        {"HOME": "/home/u", "ENVCHECK_NO_CACHE": "1"},
-        {"HOME": "/home/u", "ENVCHECK_NO_CACHE": "0"},
-    ],
-)
-def test_the_regex_cache_is_where_envcheck_cache_puts_it(environ: dict[str, str]) -> None:
-    # _regex finds its directory without importing envcheck._cache (which imports json): the same answer.
-    want = _cache.cache_home(environ, "regex")
-    assert _regex._cache_dir(environ) == (None if want is None else os.fspath(want))
-    build = _regex._build_key() or "cpython-311 3.11.7 (main) 20221023 4"
-    assert _regex._fnv64(build) == _cache.fnv64(build)
