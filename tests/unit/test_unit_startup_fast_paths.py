@@ -301,3 +301,47 @@ def test_the_ld_conf_glob_equals_glob(
     assert sorted(_glob(os.path.join(str(root), "s*", "*.conf"))) == sorted(
         glob.glob(os.path.join(str(root), "s*", "*.conf"))
     )
+
+
+# What a warm `envcheck snapshot host` never needs, though the standard library would load it:
+# the bodies of modules pathlib imports for Windows paths and URLs, gettext's locale tables,
+# and the C helpers the code used to reach for (issue 15).
+NOT_LOADED_BY_A_HOST_SNAPSHOT = ("ipaddress", "ntpath", "locale", "contextvars", "math", "array", "typing")
+
+
+def test_the_program_loads_nothing_a_warm_host_snapshot_does_not_use(tmp_path: Path) -> None:
+    import os
+
+    venv = tmp_path / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (tmp_path / "requirements.txt").write_text("requests==2.31.0\n")
+    # The program ends inside entry() (no interpreter shutdown); an atexit function reports first.
+    code = (
+        "import atexit, json, os, sys\n"
+        "def report():\n"
+        "    loaded = {n: type(m).__name__ for n, m in sys.modules.items()}\n"
+        "    with open(os.environ['REPORT'], 'w') as fh:\n"
+        "        json.dump(loaded, fh)\n"
+        "atexit.register(report)\n"
+        "from envcheck import cli\n"
+        "sys.argv = ['envcheck', 'snapshot', 'host', '--no-node', '.']\n"
+        "sys.exit(cli.entry())\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "REPORT": str(tmp_path / "loaded.json")}
+    env.pop("ENVCHECK_NO_CACHE", None)
+    old = __import__("time").time() - 60
+    for p in [venv, *venv.rglob("*")]:
+        os.utime(p, (old, old), follow_symlinks=False)
+    outputs = []
+    for _ in range(2):  # the first run probes and caches; the second is the everyday one
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=False, cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        outputs.append(json.loads(out.stdout))
+    loaded = json.loads((tmp_path / "loaded.json").read_text())
+    ran = sorted(n for n in NOT_LOADED_BY_A_HOST_SNAPSHOT if loaded.get(n, "DeferredModule") != "DeferredModule")
+    assert ran == []
+    for doc in outputs:
+        doc["source"].pop("captured_at")
+    assert outputs[0] == outputs[1]
