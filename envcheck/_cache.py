@@ -65,13 +65,14 @@ def fnv64(text: str) -> int:
     return value
 
 
-def read_entry(path: Path) -> Any:
-    """The JSON in ``path``, or None when it is missing, too large or not JSON."""
+def read_entry(path: Path, *, limit: int = _MAX_FILE) -> Any:
+    """The JSON in ``path``, or None when it is missing, larger than ``limit`` bytes or not JSON."""
     import json
 
     try:
-        raw = path.read_bytes()
-        if len(raw) > _MAX_FILE:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+        if len(raw) > limit:
             return None
         return json.loads(raw)
     except (OSError, ValueError, RecursionError):

@@ -13,6 +13,26 @@ if TYPE_CHECKING:
 
 
 def loads(text: str, path: str) -> dict[str, Any]:
+    """The TOML document ``text`` (``path`` names it in errors).
+
+    Remembered under the text itself (:func:`envcheck._cache.by_content`,
+    the cache ``toml``): a project's ``pyproject.toml`` is read for its
+    ``[tool.envcheck]`` table on every command, and importing the parser
+    costs more than the run's other work on a small project (issue 15).
+    Only a document JSON gives back unchanged is kept (no dates or times),
+    and only with the standard library's parser, whose answer is fixed by
+    the Python version; an invalid document is never kept.
+    """
+    if sys.version_info >= (3, 11):
+        from envcheck import __version__
+        from envcheck._cache import by_content
+
+        doc: dict[str, Any] = by_content("toml", text, f"{__version__} {sys.version}", lambda t: _parse(t, path))
+        return doc
+    return _parse(text, path)  # pragma: no cover - Python 3.10: tomli's answer may change with its version
+
+
+def _parse(text: str, path: str) -> dict[str, Any]:
     # Imported here: a command that finds no TOML file to read (a host
     # snapshot without a config) does not pay for the parser (issue 15).
     if sys.version_info >= (3, 11):

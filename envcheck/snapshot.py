@@ -570,6 +570,13 @@ class Declared:
         return d
 
     @classmethod
+    def from_dict(cls, data: Any, *, path: str | None = None) -> Declared:
+        """A ``declared`` object as :meth:`to_dict` writes it (:class:`SnapshotError` when it is not one)."""
+        if not isinstance(data, dict):
+            raise SnapshotError("declared: expected an object", path=path)
+        return cls.from_reader(_Reader(data, "declared", path))
+
+    @classmethod
     def from_reader(cls, r: _Reader) -> Declared:
         py = r.obj("python")
         node = r.obj("node")

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from envcheck._pep440 import final_satisfies
+
 
 @lru_cache(maxsize=4096)
 def pep440_satisfies(version: str, specifier: str) -> bool | None:
     """Does ``version`` satisfy the PEP 440 ``specifier``? ``None`` when either cannot be parsed."""
+    simple = final_satisfies(version, specifier)
+    if simple is not None:
+        return simple  # final releases and plain clauses: packaging's answer without importing it
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 

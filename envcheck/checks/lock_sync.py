@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
 
+from envcheck._pep440 import release_key
 from envcheck.checks._base import (
     IGNORE_PARAM,
     Check,
@@ -50,6 +51,9 @@ def _same_version(ecosystem: str, a: str, b: str) -> bool:
         return True
     if ecosystem != "python":
         return a.lstrip("v=") == b.lstrip("v=")
+    key_a, key_b = release_key(a), release_key(b)
+    if key_a is not None and key_b is not None:
+        return key_a == key_b  # two final releases: packaging's equality without importing it
     from packaging.version import InvalidVersion, Version
 
     try:

@@ -98,6 +98,14 @@ BY_PATTERN: tuple[tuple[str, str], ...] = (
 # an `.in` are deliberate, not the EC401 smell they would look like.
 _REQUIREMENTS_DIRS = frozenset({"requirements", "reqs"})
 
+# Parsers whose fragments are remembered by the bytes they read (envcheck.parsers.remembered):
+# each reads only its own file, and costs 10-60 ms for the TOML or YAML library and
+# `packaging` it imports.  JSON formats parse faster than a remembered fragment loads;
+# requirements, setup.cfg and environment.yml read other files (`-r`, `file:`).
+REMEMBERED: frozenset[str] = frozenset(
+    {"pyproject", "poetry_lock", "uv_lock", "pipfile", "pipfile_lock", "pnpm_lock", "yarn_lock"}
+)
+
 # Every module this registry can name; a test checks each exists.
 MODULES: tuple[str, ...] = tuple(sorted({*BY_NAME.values(), *(m for _, m in BY_PATTERN if m), "requirements"}))
 

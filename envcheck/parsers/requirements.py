@@ -127,7 +127,7 @@ def parse_pep508(
     editable: bool = False,
 ) -> Requirement:
     """One PEP 508 string as a :class:`Requirement`; invalid → ``ParseError`` at ``rel:line``."""
-    simple = _simple_requirement(text)
+    simple = simple_requirement(text)
     if simple is not None:
         # `name`, `name==1.2`, `name[extra]>=1.0,<2`: what requirements files
         # are mostly made of.  The Requirement packaging would make, without
@@ -168,7 +168,7 @@ _OPERATOR = _regex.LazyPattern(r"^(===|==|~=|>=|<=|!=|>|<)")
 _DIRECT_REFERENCE = _regex.LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 
-def _simple_requirement(text: str) -> tuple[str, tuple[str, ...], str] | None:
+def simple_requirement(text: str) -> tuple[str, tuple[str, ...], str] | None:
     """``(name, extras, specifier)`` as packaging would give them, or None when packaging must decide."""
     m = _SIMPLE_REQ.fullmatch(text.strip(" \t"))
     if m is None:

@@ -10,12 +10,13 @@ project directory is read.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from envcheck.errors import EnvcheckError
-from envcheck.parsers import load, parser_for, relpath
+from envcheck.parsers import REMEMBERED, load, parser_for, relpath, remembered
 from envcheck.record import record, replace
 from envcheck.snapshot import (
     BaseImage,
@@ -508,12 +509,21 @@ def parse_files(root: Path, files: Iterable[Path], by_file: dict[str, Declared] 
             # Already parsed through an `-r`/`-c` include of a shallower file;
             # the merge would keep that first reading anyway.
             continue
-        fragment = load(module)(path, root)
+        if module in REMEMBERED:
+            # The parser's module (and the TOML/YAML library and packaging behind it) is
+            # imported only when the remembered fragment cannot be used.
+            fragment = remembered.parse(module, path, rel, functools.partial(_parse_with, module, path, root))
+        else:
+            fragment = load(module)(path, root)
         if by_file is not None:
             by_file[rel] = fragment
         read.update(fragment.files)
         fragments.append(fragment)
     return merge(fragments)
+
+
+def _parse_with(module: str, path: Path, root: Path) -> Declared:
+    return load(module)(path, root)
 
 
 def source_key(source: str) -> tuple[str, int]:

@@ -345,3 +345,73 @@ def test_the_program_loads_nothing_a_warm_host_snapshot_does_not_use(tmp_path: P
     for doc in outputs:
         doc["source"].pop("captured_at")
     assert outputs[0] == outputs[1]
+
+
+_final = st.one_of(
+    st.lists(st.integers(0, 12).map(str), min_size=1, max_size=4).map(".".join),
+    st.sampled_from(["1.0", "1.0.0", "2", "01", "1.0a1", "1.0.post1", "1.0+local", "1.*", "v1", "1.0.dev0", ""]),
+)
+_spec_clause = st.builds(
+    lambda a, op, b, v, c: f"{a}{op}{b}{v}{c}",
+    st.sampled_from(["", " ", "\t"]),
+    st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~=", "===", "=", "=>"]),
+    st.sampled_from(["", " ", "\t"]),
+    _final,
+    st.sampled_from(["", " ", "\n"]),
+)
+
+
+@given(_final, st.lists(_spec_clause, min_size=1, max_size=3).map(",".join))
+@settings(max_examples=1500)
+def test_final_release_specifiers_answer_as_packaging(version: str, specifier: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    from envcheck._pep440 import final_satisfies
+
+    fast = final_satisfies(version, specifier)
+    if fast is None:
+        return  # packaging's to answer
+    try:
+        expected = SpecifierSet(specifier).contains(Version(version), prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        expected = None
+    assert fast == expected
+
+
+@given(_final, _final)
+def test_final_release_equality_is_packagings(a: str, b: str) -> None:
+    from packaging.version import InvalidVersion, Version
+
+    from envcheck._pep440 import release_key
+
+    ka, kb = release_key(a), release_key(b)
+    if ka is None or kb is None:
+        return
+    try:
+        expected = Version(a) == Version(b)
+    except InvalidVersion:  # pragma: no cover - release_key accepts only valid versions
+        expected = None
+    assert (ka == kb) == expected
+
+
+@given(
+    st.one_of(_requirement, st.sampled_from(["flask", "psycopg[binary]", "gunicorn>=22", "a==1.*", "b===1", "c~=1.2"]))
+)
+@settings(max_examples=800)
+def test_dockerfile_pip_arguments_are_judged_as_packaging_judges_them(arg: str) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from envcheck.checks.dockerfile_install import pip_unpinned
+
+    try:
+        req = Requirement(arg)
+    except InvalidRequirement:
+        expected = None
+    else:
+        specs = list(req.specifier)
+        pinned = len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
+        expected = None if req.url or pinned else req.name
+    if arg.startswith((".", "/", "~", "$", "-")):
+        return  # a local path or an option: never judged
+    assert pip_unpinned(arg) == expected
