@@ -235,6 +235,8 @@ class _PyVisitor(ast.NodeVisitor):
 
 
 def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
+    if not _may_refer(source):
+        return ()
     try:
         with warnings.catch_warnings():
             # User code's `"\d"` escapes would print SyntaxWarnings mid-scan.
@@ -248,6 +250,21 @@ def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
     except RecursionError:
         return ()
     return _dedupe(iter(sorted(visitor.refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
+
+
+def _may_refer(source: bytes | str) -> bool:
+    """Whether the source can read the environment at all: most modules of a project never do.
+
+    Every form the visitor knows names ``environ`` or ``getenv`` (``os.environ``,
+    ``from os import getenv``, django-environ's ``environ.Env``), so a file
+    without either word has no reference and need not be parsed (ast.parse was
+    most of a large project's scan).  Only for ASCII text: Python reads
+    identifiers NFKC-normalised, so ``ｅnviron`` in full-width letters is
+    ``environ`` too, and such a file is parsed.
+    """
+    if isinstance(source, str):
+        return not source.isascii() or "environ" in source or "getenv" in source
+    return not source.isascii() or b"environ" in source or b"getenv" in source
 
 
 # --------------------------------------------------------------------------- javascript

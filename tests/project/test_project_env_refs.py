@@ -221,3 +221,48 @@ other = {}.get("NOT_ENV")
         ("REDIS_URL", "settings.py:9"),
         ("API_KEY", "settings.py:10"),
     ]
+
+
+def _unfiltered(source: bytes | str, rel: str) -> tuple[object, ...]:
+    from unittest import mock
+
+    from envcheck.parsers import env_refs
+
+    with mock.patch.object(env_refs, "_may_refer", lambda _source: True):
+        return env_refs.python_refs(source, rel)
+
+
+def test_files_that_never_name_the_environment_are_not_parsed_and_lose_nothing() -> None:
+    # Real Python of every kind: the corpus, the fixtures, envcheck itself and the standard
+    # library's top level (os, subprocess, sysconfig... read the environment; most do not).
+    import os
+
+    repo = Path(__file__).resolve().parents[2]
+    files = sorted(
+        [
+            *(repo / "tests" / "data" / "corpus").rglob("*.py"),
+            *(repo / "fixtures").rglob("*.py"),
+            *(repo / "envcheck").rglob("*.py"),
+            *Path(os.__file__).parent.glob("*.py"),
+        ]
+    )
+    assert len(files) > 300
+    for path in files:
+        data = path.read_bytes()
+        assert python_refs(data, "x.py") == _unfiltered(data, "x.py"), path
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nX = os.environ['A']\n",
+        "from os import getenv as g\ng('B')\n",
+        "import environ\nenv = environ.Env(DEBUG=(bool, False))\n",
+        "import os\nos.ｅnviron['WIDE']\n",  # full-width e: Python reads it as os.environ
+        "import os\nprint('no environment here')\n",
+        "x = 1\n",
+    ],
+)
+def test_the_shortcut_agrees_with_the_parser(source: str) -> None:
+    assert python_refs(source, "x.py") == _unfiltered(source, "x.py")
+    assert python_refs(source.encode(), "x.py") == _unfiltered(source.encode(), "x.py")
