@@ -12,6 +12,7 @@ fragment of :class:`envcheck.snapshot.Declared` whose sources are relative to
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -112,13 +113,26 @@ MODULES: tuple[str, ...] = tuple(sorted({*BY_NAME.values(), *(m for _, m in BY_P
 
 def parser_for(relpath: str | PurePosixPath) -> str | None:
     """The parser module for a project-relative path, or None when envcheck ignores the file."""
-    p = PurePosixPath(relpath)
-    name = p.name
+    # The components PurePosixPath would see, without making one per file of a large project.
+    parts = [part for part in str(relpath).split("/") if part and part != "."]
+    name = parts[-1] if parts else ""
     module = BY_NAME.get(name)
     if module is not None:
         return module
-    if p.parent.name in _REQUIREMENTS_DIRS and p.suffix == ".txt":
+    if (
+        len(parts) > 1
+        and parts[-2] in _REQUIREMENTS_DIRS
+        and 0 < name.rfind(".") == len(name) - 4
+        and name[-4:] == ".txt"
+    ):
         return "requirements"
+    return _by_pattern(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _by_pattern(name: str) -> str | None:
+    # Asked once per distinct file name: a project's 3,000 files share a few hundred
+    # names (__init__.py, models.py), and 30 patterns a name was most of a large scan.
     for pattern, module in BY_PATTERN:
         if glob_match(name, pattern):
             return module or None

@@ -415,3 +415,60 @@ def test_dockerfile_pip_arguments_are_judged_as_packaging_judges_them(arg: str) 
     if arg.startswith((".", "/", "~", "$", "-")):
         return  # a local path or an option: never judged
     assert pip_unpinned(arg) == expected
+
+
+def _parser_for_reference(relpath: str) -> str | None:
+    """The registry lookup as written with PurePosixPath and fnmatch (before issue 15's string version)."""
+    import fnmatch
+    from pathlib import PurePosixPath
+
+    from envcheck.parsers import _REQUIREMENTS_DIRS, BY_NAME, BY_PATTERN
+
+    p = PurePosixPath(relpath)
+    if p.name in BY_NAME:
+        return BY_NAME[p.name]
+    if p.parent.name in _REQUIREMENTS_DIRS and p.suffix == ".txt":
+        return "requirements"
+    for pattern, module in BY_PATTERN:
+        if fnmatch.fnmatchcase(p.name, pattern):
+            return module or None
+    return None
+
+
+_component = st.one_of(
+    st.sampled_from(
+        [
+            "requirements",
+            "reqs",
+            "requirements.txt",
+            "base.txt",
+            ".txt",
+            "..txt",
+            "a.txt.bak",
+            "Dockerfile.dev",
+            "docker-compose.override.yml",
+            ".env.production.example",
+            "app.py",
+            "x.min.js",
+            "poetry.lock",
+            ".",
+            "..",
+            "",
+            "setup.cfg",
+            "requirements-dev.txt",
+            "Containerfile",
+            "web.Dockerfile",
+            "a\\b.txt",
+            "package.json",
+        ]
+    ),
+    st.text(alphabet=st.sampled_from("aR.-_txyp*"), max_size=8),
+)
+
+
+@given(st.lists(_component, min_size=1, max_size=4).map("/".join))
+@settings(max_examples=1500)
+def test_parser_for_equals_the_path_library_reading(relpath: str) -> None:
+    from envcheck.parsers import parser_for
+
+    assert parser_for(relpath) == _parser_for_reference(relpath)
