@@ -255,16 +255,21 @@ def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
 def _may_refer(source: bytes | str) -> bool:
     """Whether the source can read the environment at all: most modules of a project never do.
 
-    Every form the visitor knows names ``environ`` or ``getenv`` (``os.environ``,
-    ``from os import getenv``, django-environ's ``environ.Env``), so a file
-    without either word has no reference and need not be parsed (ast.parse was
-    most of a large project's scan).  Only for ASCII text: Python reads
+    Every form the visitor knows names one of :data:`_PY_MARKERS`
+    (``os.environ``, ``from os import getenv``, django-environ's
+    ``environ.Env``, python-decouple's ``from decouple import config``), so a
+    file with none of them has no reference and need not be parsed (ast.parse
+    was most of a large project's scan).  Only for ASCII text: Python reads
     identifiers NFKC-normalised, so ``ｅnviron`` in full-width letters is
     ``environ`` too, and such a file is parsed.
     """
     if isinstance(source, str):
-        return not source.isascii() or "environ" in source or "getenv" in source
-    return not source.isascii() or b"environ" in source or b"getenv" in source
+        return not source.isascii() or any(word in source for word in _PY_MARKERS)
+    return not source.isascii() or any(word.encode() in source for word in _PY_MARKERS)
+
+
+#: A word every reference :class:`_PyVisitor` recognises has in its source (a test keeps it so).
+_PY_MARKERS = ("environ", "getenv", "decouple")
 
 
 # --------------------------------------------------------------------------- javascript
