@@ -135,7 +135,17 @@ _ENVIRON_DEFAULT_VARS = {
 }
 
 
-class _PyVisitor(ast.NodeVisitor):
+class _PyVisitor:
+    """The references in one module's tree, found in source order.
+
+    Nodes are visited depth-first, each before its children and children in
+    field order — ast.NodeVisitor's order, so an import is seen before the
+    code after it uses its alias — with a list for a stack and one dict
+    lookup per node instead of NodeVisitor's name building and generator per
+    node (its walk was most of the time on a module that reads the
+    environment), and no recursion limit on deeply nested code.
+    """
+
     def __init__(self, rel: str) -> None:
         self.rel = rel
         self.refs: list[EnvRef] = []
@@ -146,6 +156,33 @@ class _PyVisitor(ast.NodeVisitor):
         self.environ_pkg_names: set[str] = set()
         self.env_class_names: set[str] = set()
         self.env_objects: set[str] = set()
+
+    def visit(self, tree: ast.AST) -> None:
+        handlers: dict[type[ast.AST], Any] = {
+            ast.Import: self.visit_Import,
+            ast.ImportFrom: self.visit_ImportFrom,
+            ast.Assign: self.visit_Assign,
+            ast.Subscript: self.visit_Subscript,
+            ast.Call: self.visit_Call,
+            ast.Compare: self.visit_Compare,
+        }
+        node_type = ast.AST
+        stack: list[ast.AST] = [tree]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node = pop()
+            handler = handlers.get(node.__class__)
+            if handler is not None:
+                handler(node)
+            children: list[ast.AST] = []
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if value.__class__ is list:
+                    children.extend(v for v in value if isinstance(v, node_type))
+                elif isinstance(value, node_type):
+                    children.append(value)
+            for child in reversed(children):
+                push(child)
 
     def _add(self, node: ast.AST, key: ast.AST | None) -> None:
         if isinstance(key, ast.Constant) and isinstance(key.value, str) and _ENV_NAME.match(key.value):
@@ -198,12 +235,10 @@ class _PyVisitor(ast.NodeVisitor):
             for kw in node.value.keywords:  # Env(DEBUG=(bool, False)) declares DEBUG
                 if kw.arg:
                     self._add(kw.value, ast.Constant(value=kw.arg))
-        self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if self._is_environ(node.value):
             self._add(node, node.slice)
-        self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -225,13 +260,11 @@ class _PyVisitor(ast.NodeVisitor):
         ):
             default = _ENVIRON_DEFAULT_VARS.get(func.attr)
             self._add(node, first if first is not None or default is None else ast.Constant(value=default))
-        self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> None:
         # `"X" in os.environ`
         if len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn) and self._is_environ(node.comparators[0]):
             self._add(node, node.left)
-        self.generic_visit(node)
 
 
 def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
