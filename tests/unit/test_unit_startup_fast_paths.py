@@ -472,3 +472,32 @@ def test_parser_for_equals_the_path_library_reading(relpath: str) -> None:
     from envcheck.parsers import parser_for
 
     assert parser_for(relpath) == _parser_for_reference(relpath)
+
+
+def _relpath_reference(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        pass
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.as_posix()
+
+
+_part = st.sampled_from(["a", "b", "ab", "a.txt", "..", ".", "", "x y", "requirements"])
+
+
+@given(
+    st.booleans(),
+    st.lists(_part, max_size=4).map("/".join),
+    st.booleans(),
+    st.lists(_part, max_size=3).map("/".join),
+)
+@settings(max_examples=1500)
+def test_relpath_equals_relative_to(path_absolute: bool, path: str, root_absolute: bool, root: str) -> None:
+    from envcheck.parsers import relpath
+
+    p = Path(("/" if path_absolute else "") + path)
+    r = Path(("/" if root_absolute else "") + root)
+    assert relpath(p, r) == _relpath_reference(p, r)
