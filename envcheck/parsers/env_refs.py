@@ -4,11 +4,8 @@ Sources, each giving ``EnvRef(name, "relpath:LINE")``:
 
 - env templates ``.env.example`` / ``.env.sample`` / ``.env.template`` /
   ``.env.dist`` (``.env`` itself holds real values and is never opened);
-- Python via :mod:`ast`: ``os.environ["X"]``, ``os.environ.get("X")``,
-  ``os.getenv("X")``, ``os.environ.setdefault/pop("X")``, ``"X" in os.environ``,
-  and the same through ``from os import environ, getenv`` or ``import os as o``.
-  A file that does not parse records nothing: user code's syntax is not
-  envcheck's concern;
+- Python via :mod:`ast` (:mod:`envcheck.parsers.python_env`):
+  ``os.environ["X"]``, ``os.getenv("X")`` and the other forms it lists;
 - JavaScript/TypeScript via one compiled regex: ``process.env.X``,
   ``process.env["X"]``, ``const { A, B } = process.env``,
   ``import.meta.env.X``; comments and string literals are stepped over;
@@ -18,10 +15,8 @@ Sources, each giving ``EnvRef(name, "relpath:LINE")``:
 
 from __future__ import annotations
 
-import ast
 import bisect
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,7 +40,7 @@ JS_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", "
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
-_ENV_NAME = _regex.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = _regex.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TEMPLATE_LINE = _regex.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:=|$)")
 
 
@@ -95,7 +90,7 @@ def _read_source(path: Path) -> bytes | None:
     return None if len(data) > MAX_SOURCE_BYTES else data
 
 
-def _dedupe(refs: Iterator[EnvRef]) -> tuple[EnvRef, ...]:
+def dedupe(refs: Iterator[EnvRef]) -> tuple[EnvRef, ...]:
     # `process.env.npm_lifecycle_event` reads what npm set for the script it
     # runs, not a setting the deployment must provide (envcheck/data/tool_env.toml).
     from envcheck.known_env import provided_by_tool
@@ -117,172 +112,34 @@ def template_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
             if m:
                 yield EnvRef(name=m.group("name"), source=f"{rel}:{number}")
 
-    return _dedupe(gen())
+    return dedupe(gen())
 
 
 # --------------------------------------------------------------------------- python
 
 
 # django-environ helpers that read a default variable when called without one.
-_ENVIRON_DEFAULT_VARS = {
-    "db": "DATABASE_URL",
-    "db_url": "DATABASE_URL",
-    "cache": "CACHE_URL",
-    "cache_url": "CACHE_URL",
-    "email": "EMAIL_URL",
-    "email_url": "EMAIL_URL",
-    "search_url": "SEARCH_URL",
-}
-
-
-class _PyVisitor:
-    """The references in one module's tree, found in source order.
-
-    Nodes are visited depth-first, each before its children and children in
-    field order — ast.NodeVisitor's order, so an import is seen before the
-    code after it uses its alias — with a list for a stack and one dict
-    lookup per node instead of NodeVisitor's name building and generator per
-    node (its walk was most of the time on a module that reads the
-    environment), and no recursion limit on deeply nested code.
-    """
-
-    def __init__(self, rel: str) -> None:
-        self.rel = rel
-        self.refs: list[EnvRef] = []
-        self.os_names = {"os"}
-        self.environ_names: set[str] = set()
-        self.getenv_names: set[str] = set()
-        # django-environ: `env = environ.Env(...)`, then `env("X")`, `env.bool("X")`, `env.db()`.
-        self.environ_pkg_names: set[str] = set()
-        self.env_class_names: set[str] = set()
-        self.env_objects: set[str] = set()
-
-    def visit(self, tree: ast.AST) -> None:
-        handlers: dict[type[ast.AST], Any] = {
-            ast.Import: self.visit_Import,
-            ast.ImportFrom: self.visit_ImportFrom,
-            ast.Assign: self.visit_Assign,
-            ast.Subscript: self.visit_Subscript,
-            ast.Call: self.visit_Call,
-            ast.Compare: self.visit_Compare,
-        }
-        node_type = ast.AST
-        stack: list[ast.AST] = [tree]
-        pop, push = stack.pop, stack.append
-        while stack:
-            node = pop()
-            handler = handlers.get(node.__class__)
-            if handler is not None:
-                handler(node)
-            children: list[ast.AST] = []
-            for field in node._fields:
-                value = getattr(node, field, None)
-                if value.__class__ is list:
-                    children.extend(v for v in value if isinstance(v, node_type))
-                elif isinstance(value, node_type):
-                    children.append(value)
-            for child in reversed(children):
-                push(child)
-
-    def _add(self, node: ast.AST, key: ast.AST | None) -> None:
-        if isinstance(key, ast.Constant) and isinstance(key.value, str) and _ENV_NAME.match(key.value):
-            self.refs.append(EnvRef(name=key.value, source=f"{self.rel}:{getattr(node, 'lineno', 0)}"))
-
-    def _is_environ(self, node: ast.AST) -> bool:
-        if isinstance(node, ast.Name):
-            return node.id in self.environ_names
-        return (
-            isinstance(node, ast.Attribute)
-            and node.attr in ("environ", "environb")
-            and isinstance(node.value, ast.Name)
-            and node.value.id in self.os_names
-        )
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            if alias.name == "os" and alias.asname:
-                self.os_names.add(alias.asname)
-            elif alias.name == "environ":
-                self.environ_pkg_names.add(alias.asname or alias.name)
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        for alias in node.names:
-            bound = alias.asname or alias.name
-            if node.module == "os" and alias.name == "environ":
-                self.environ_names.add(bound)
-            elif node.module == "os" and alias.name == "getenv":
-                self.getenv_names.add(bound)
-            elif node.module == "decouple" and alias.name == "config":
-                self.getenv_names.add(bound)  # python-decouple: config("X", default=…)
-            elif node.module == "environ" and alias.name == "Env":
-                self.env_class_names.add(bound)
-
-    def _is_env_class(self, func: ast.AST) -> bool:
-        if isinstance(func, ast.Name):
-            return func.id in self.env_class_names
-        return (
-            isinstance(func, ast.Attribute)
-            and func.attr == "Env"
-            and isinstance(func.value, ast.Name)
-            and func.value.id in self.environ_pkg_names
-        )
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        if isinstance(node.value, ast.Call) and self._is_env_class(node.value.func):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    self.env_objects.add(target.id)
-            for kw in node.value.keywords:  # Env(DEBUG=(bool, False)) declares DEBUG
-                if kw.arg:
-                    self._add(kw.value, ast.Constant(value=kw.arg))
-
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        if self._is_environ(node.value):
-            self._add(node, node.slice)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        first = node.args[0] if node.args else None
-        if isinstance(func, ast.Attribute):
-            if (func.attr in ("get", "setdefault", "pop") and self._is_environ(func.value)) or (
-                func.attr in ("getenv", "getenvb")
-                and isinstance(func.value, ast.Name)
-                and func.value.id in self.os_names
-            ):
-                self._add(node, first)
-        elif isinstance(func, ast.Name) and func.id in self.getenv_names | self.env_objects:
-            self._add(node, first)
-        if (
-            isinstance(func, ast.Attribute)
-            and isinstance(func.value, ast.Name)
-            and func.value.id in self.env_objects
-            and not func.attr.startswith("_")
-        ):
-            default = _ENVIRON_DEFAULT_VARS.get(func.attr)
-            self._add(node, first if first is not None or default is None else ast.Constant(value=default))
-
-    def visit_Compare(self, node: ast.Compare) -> None:
-        # `"X" in os.environ`
-        if len(node.ops) == 1 and isinstance(node.ops[0], ast.In | ast.NotIn) and self._is_environ(node.comparators[0]):
-            self._add(node, node.left)
-
-
 def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
+    """The variables Python ``source`` reads (:mod:`envcheck.parsers.python_env`), in source order.
+
+    A module that never names the environment is not parsed at all
+    (:func:`_may_refer`); one that does is remembered by its bytes
+    (:mod:`envcheck.parsers.remembered`): the settings module of a project is
+    parsed once, not on every host snapshot, and ``ast`` is not even imported.
+    """
     if not _may_refer(source):
         return ()
-    try:
-        with warnings.catch_warnings():
-            # User code's `"\d"` escapes would print SyntaxWarnings mid-scan.
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename=rel)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return ()
-    visitor = _PyVisitor(rel)
-    try:
-        visitor.visit(tree)
-    except RecursionError:
-        return ()
-    return _dedupe(iter(sorted(visitor.refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
+    if isinstance(source, bytes):
+        from envcheck.parsers import remembered
+
+        return remembered.parse_bytes("env_refs.python", rel, source, lambda: _parsed(source, rel)).env_refs
+    return _parsed(source, rel).env_refs
+
+
+def _parsed(source: bytes | str, rel: str) -> Declared:
+    from envcheck.parsers import python_env
+
+    return Declared(env_refs=python_env.refs(source, rel))
 
 
 def _may_refer(source: bytes | str) -> bool:
@@ -301,7 +158,7 @@ def _may_refer(source: bytes | str) -> bool:
     return not source.isascii() or any(word.encode() in source for word in _PY_MARKERS)
 
 
-#: A word every reference :class:`_PyVisitor` recognises has in its source (a test keeps it so).
+#: A word every reference :mod:`envcheck.parsers.python_env` recognises has in its source (a test keeps it so).
 _PY_MARKERS = ("environ", "getenv", "decouple")
 
 
@@ -344,10 +201,10 @@ def js_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
                     if key:
                         names.append(key.group(1))
             for name in names:
-                if _ENV_NAME.match(name):
+                if ENV_NAME.match(name):
                     yield EnvRef(name=name, source=f"{rel}:{line_of(m.start())}")
 
-    return _dedupe(gen())
+    return dedupe(gen())
 
 
 # --------------------------------------------------------------------------- compose
@@ -399,15 +256,15 @@ def compose_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
         env = _get(service, "environment")
         if isinstance(env, yaml.MappingNode):
             for key, _ in env.value:
-                if isinstance(key, yaml.ScalarNode) and _ENV_NAME.match(str(key.value)):
+                if isinstance(key, yaml.ScalarNode) and ENV_NAME.match(str(key.value)):
                     refs.append(EnvRef(name=str(key.value), source=at(key)))
         elif isinstance(env, yaml.SequenceNode):
             for item in env.value:
                 if isinstance(item, yaml.ScalarNode):
                     name = str(item.value).split("=", 1)[0].strip()
-                    if _ENV_NAME.match(name):
+                    if ENV_NAME.match(name):
                         refs.append(EnvRef(name=name, source=at(item)))
-    return _dedupe(iter(sorted(refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
+    return dedupe(iter(sorted(refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
 
 
 def _get(node: Any, key: str) -> Any:

@@ -4,8 +4,10 @@ Parsing ``pyproject.toml`` and ``poetry.lock`` imports a TOML parser and
 ``packaging`` (its version, specifier and marker grammars): 50 to 60 ms on
 every ``envcheck lint`` and host snapshot of a Poetry or uv project, more
 than the whole budget of either, for files that change a few times a week.
-A ``pnpm-lock.yaml`` costs PyYAML the same way.  So the fragment a parser in
-:data:`envcheck.parsers.REMEMBERED` returns is kept in the cache ``parsed``
+A ``pnpm-lock.yaml`` costs PyYAML the same way, and a settings module that
+reads the environment costs ``ast``.  So the fragment a parser in
+:data:`envcheck.parsers.REMEMBERED` returns (and the references of a Python
+module that names the environment) is kept in the cache ``parsed``
 (``~/.cache/envcheck/parsed``), under a BLAKE2 digest of:
 
 - the parser's name and the file's project-relative name (sources embed it);
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from envcheck.snapshot import Declared
 
 #: Projects' fragments kept: the files of the projects a developer works on in a month.
-MAX_ENTRIES = 256
+MAX_ENTRIES = 512
 #: A larger remembered fragment is not read (a 10,000-package lock is ~3 MB).
 MAX_ENTRY_BYTES = 32 * 1024 * 1024
 #: A larger file is parsed every time (the parsers' own cap is larger still).
@@ -61,11 +63,21 @@ def parse(module: str, path: Path, rel: str, parse_file: Callable[[], Declared])
         return parse_file()  # the parser reports it as it always has
     if len(data) > MAX_SOURCE_BYTES:
         return parse_file()
+    return parse_bytes(module, rel, data, parse_file)
+
+
+def parse_bytes(module: str, rel: str, data: bytes, parse_data: Callable[[], Declared]) -> Declared:
+    """``parse_data()`` (a parse of ``data``, the bytes of ``rel``), or what it returned for the same bytes before."""
+    from envcheck._cache import cache_home
+
+    home = cache_home(os.environ, "parsed")
+    if home is None or len(data) > MAX_SOURCE_BYTES:
+        return parse_data()
     entry_path = home / f"{_digest(module, rel, data)}.json"
     found = _load(entry_path, rel)
     if found is not None:
         return found
-    fragment = parse_file()
+    fragment = parse_data()
     _store(entry_path, fragment, rel)
     return fragment
 

@@ -139,8 +139,13 @@ def test_what_json_would_not_give_back_is_not_stored(
     monkeypatch.setattr(Declared, "to_dict", lambda self: {**real(self), "locks": []})
     root = _project(tmp_path)
     scan_project(root)
+
+    def entry(module: str, name: str) -> Path:
+        return cache / f"{remembered._digest(module, name, (root / name).read_bytes())}.json"
+
     # pyproject.toml's fragment (no locks) comes back equal and is kept; poetry.lock's would not.
-    assert len(list(cache.iterdir())) == 1
+    assert entry("pyproject", "pyproject.toml").is_file()
+    assert not entry("poetry_lock", "poetry.lock").exists()
 
 
 def test_new_envcheck_code_is_a_new_key(tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -171,3 +176,26 @@ def test_a_toml_document_is_remembered_only_when_json_gives_it_back(cache: Path)
     with pytest.raises(ParseError):
         _toml.loads("a = \n", "bad.toml")
     assert len(list(toml_cache.iterdir())) == 1
+
+
+def test_a_module_that_reads_the_environment_is_parsed_once(tmp_path: Path, cache: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "settings.py").write_text("import os\nSECRET_KEY = os.environ['SECRET_KEY']\n")
+    (root / "views.py").write_text("def index():\n    return 'hello'\n")  # never names the environment
+    code = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from envcheck.scanners.project import scan_project\n"
+        "refs = [r.name for r in scan_project(Path(sys.argv[1])).declared.env_refs]\n"
+        "print(json.dumps({'ast': 'ast' in sys.modules, 'refs': refs}))\n"
+    )
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True, env=os.environ
+            ).stdout
+        )
+        for _ in range(2)
+    ]
+    assert runs == [{"ast": True, "refs": ["SECRET_KEY"]}, {"ast": False, "refs": ["SECRET_KEY"]}]
