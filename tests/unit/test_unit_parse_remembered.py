@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +35,18 @@ def _project(tmp_path: Path, fixture: str = "poetry-app") -> Path:
     for p in root.rglob("*"):
         os.utime(p, (old, old))
     return root
+
+
+def _two_processes(code: str, root: Path) -> list[Any]:
+    """What ``code`` printed (JSON) in two fresh processes, one after the other: cold, then warm."""
+    return [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True, env=os.environ
+            ).stdout
+        )
+        for _ in range(2)
+    ]
 
 
 def _remembered_files() -> list[tuple[str, Path, Path]]:
@@ -87,14 +100,7 @@ def test_a_warm_scan_imports_no_toml_parser_and_no_packaging(tmp_path: Path, cac
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tomllib', 'tomli', 'packaging', 'yaml'))\n"
         "print(json.dumps({'heavy': heavy, 'locks': len(declared.locks)}))\n"
     )
-    runs = [
-        json.loads(
-            subprocess.run(
-                [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True, env=os.environ
-            ).stdout
-        )
-        for _ in range(2)
-    ]
+    runs = _two_processes(code, root)
     assert runs[0]["heavy"] != []  # the first run parses
     assert runs[1] == {"heavy": [], "locks": runs[0]["locks"]}
 
@@ -190,12 +196,5 @@ def test_a_module_that_reads_the_environment_is_parsed_once(tmp_path: Path, cach
         "refs = [r.name for r in scan_project(Path(sys.argv[1])).declared.env_refs]\n"
         "print(json.dumps({'ast': 'ast' in sys.modules, 'refs': refs}))\n"
     )
-    runs = [
-        json.loads(
-            subprocess.run(
-                [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True, env=os.environ
-            ).stdout
-        )
-        for _ in range(2)
-    ]
+    runs = _two_processes(code, root)
     assert runs == [{"ast": True, "refs": ["SECRET_KEY"]}, {"ast": False, "refs": ["SECRET_KEY"]}]

@@ -127,28 +127,19 @@ def test_argparse_words_are_as_written() -> None:
 def test_the_program_says_what_main_says(argv: list[str], tmp_path: Path) -> None:
     # entry() prepares the process; main() (what a library or test calls) does not.
     env = {**os.environ, "LANGUAGE": "de:fr", "COLUMNS": "100"}
-    code = "import sys; from envcheck import cli; sys.exit(cli.{}())"
-    through_entry = subprocess.run(
-        [sys.executable, "-c", code.format("entry"), *argv],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    through_main = subprocess.run(
-        [sys.executable, "-c", code.format("main"), *argv],
-        check=False,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert (through_entry.returncode, through_entry.stdout, through_entry.stderr) == (
-        through_main.returncode,
-        through_main.stdout,
-        through_main.stderr,
-    )
+
+    def run(through: str) -> tuple[int, str, str]:
+        out = subprocess.run(
+            [sys.executable, "-c", f"import sys; from envcheck import cli; sys.exit(cli.{through}())", *argv],
+            check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+        return out.returncode, out.stdout, out.stderr
+
+    assert run("entry") == run("main")
 
 
 def _end_program(body: str, tmp_path: Path, stdout: int | None = None) -> subprocess.CompletedProcess[str]:

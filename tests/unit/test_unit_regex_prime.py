@@ -248,24 +248,25 @@ def test_main_as_a_library_call_primes_nothing(
     assert _regex._PRIMER.active is False and _regex._PRIMER.startup is None  # nothing noted, nothing to learn
 
 
+def _as_a_new_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's regex cache state as a new process would find it, over the cache ``_run`` filled."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("ENVCHECK_NO_CACHE", raising=False)
+    monkeypatch.setattr(_regex, "_STORE", _regex._Store())
+    monkeypatch.setattr(_regex, "_PRIMER", _regex._Primer())
+
+
 def test_prime_leaves_re_alone_when_its_cache_is_not_what_it_knows(
     tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run(tmp_path, project)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("ENVCHECK_NO_CACHE", raising=False)
-
-    def fresh() -> None:
-        monkeypatch.setattr(_regex, "_STORE", _regex._Store())
-        monkeypatch.setattr(_regex, "_PRIMER", _regex._Primer())
-
-    fresh()
+    _as_a_new_process(tmp_path, monkeypatch)
     foreign: OrderedDict[Any, Any] = OrderedDict()
     monkeypatch.setattr(re, "_cache", foreign)
     _regex.prime()
     assert not foreign and not _regex._PRIMER.active  # not a dict: another re than the one known
 
-    fresh()
+    _as_a_new_process(tmp_path, monkeypatch)
     own: dict[Any, Any] = {}
     monkeypatch.setattr(re, "_cache", own)
     monkeypatch.setattr(_regex, "_build_key", lambda: None)  # another implementation than CPython
@@ -277,10 +278,7 @@ def test_prime_never_replaces_what_re_already_holds(
     tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _run(tmp_path, project)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("ENVCHECK_NO_CACHE", raising=False)
-    monkeypatch.setattr(_regex, "_STORE", _regex._Store())
-    monkeypatch.setattr(_regex, "_PRIMER", _regex._Primer())
+    _as_a_new_process(tmp_path, monkeypatch)
     primes = _primes(tmp_path)
     (pattern, flags), *rest = primes
     held = _compiler.compile(pattern, flags)
