@@ -39,6 +39,7 @@ system, its argparse and its shutdown as they are.
 
 from __future__ import annotations
 
+import _thread
 import os
 import sys
 from types import ModuleType  # already imported by enum, itself imported by re
@@ -64,7 +65,12 @@ class DeferredModule(ModuleType):
     """
 
     def __getattr__(self, attr: str) -> Any:
-        self.load()
+        with _LOADING:
+            if self.__dict__.get(_LOADING_MARK):
+                # Read from code its own body runs: as in any import cycle, not there yet.
+                raise AttributeError(f"partially initialized module {self.__name__!r} has no attribute {attr!r}")
+            if type(self) is DeferredModule:  # another thread may have loaded it while this one waited
+                self.load()
         return getattr(self, attr)
 
     def load(self) -> None:
@@ -73,9 +79,6 @@ class DeferredModule(ModuleType):
         if spec is None or spec.loader is None:
             sys.modules.pop(name, None)
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        # A plain module from here on, as one being imported is: a read of a name
-        # its body has not bound yet fails as it would in any import cycle.
-        self.__class__ = ModuleType  # type: ignore[assignment]  # what LazyLoader does
         self.__spec__ = spec
         self.__loader__ = spec.loader
         self.__package__ = spec.parent
@@ -83,11 +86,22 @@ class DeferredModule(ModuleType):
             self.__file__ = spec.origin
             if spec.cached:
                 self.__cached__ = spec.cached
+        self.__dict__[_LOADING_MARK] = True
         try:
             spec.loader.exec_module(self)
         except BaseException:
             sys.modules.pop(name, None)  # as after any failed import: the next import tries afresh
             raise
+        finally:
+            self.__dict__.pop(_LOADING_MARK, None)
+        # A plain module once its body has run; until then a thread reading it waits on the lock.
+        self.__class__ = ModuleType  # type: ignore[assignment]  # what LazyLoader does
+
+
+# One lock for every deferred module's first use (import itself holds a per-module lock;
+# this is that, for the body run here): a second thread waits for the body, never sees half of it.
+_LOADING = _thread.RLock()
+_LOADING_MARK = "__envcheck_loading__"
 
 
 def _find_spec(name: str) -> ModuleSpec | None:

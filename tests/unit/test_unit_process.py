@@ -202,3 +202,25 @@ def test_a_closed_stdout_ends_as_it_does_through_main(tmp_path: Path) -> None:
         return out.returncode, out.stderr
 
     assert run("entry") == run("main") == (2, "")
+
+
+def test_threads_that_first_use_a_deferred_module_together_all_see_it_whole() -> None:
+    out = _run(
+        """
+        import sys, threading
+        from envcheck import _process
+        assert _process.defer("ipaddress")
+        import ipaddress
+        start = threading.Barrier(8)
+        seen = []
+        def use():
+            start.wait()
+            seen.append(str(ipaddress.ip_address("::1")))
+        threads = [threading.Thread(target=use) for _ in range(8)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(len(seen), set(seen), type(sys.modules["ipaddress"]) is type(sys), sys.modules["ipaddress"] is ipaddress)
+        """
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["8", "{'::1'}", "True", "True"]
