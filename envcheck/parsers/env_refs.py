@@ -118,7 +118,6 @@ def template_refs(text: str, rel: str) -> tuple[EnvRef, ...]:
 # --------------------------------------------------------------------------- python
 
 
-# django-environ helpers that read a default variable when called without one.
 def python_refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
     """The variables Python ``source`` reads (:mod:`envcheck.parsers.python_env`), in source order.
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# django-environ helpers that read a default variable when called without one.
 _ENVIRON_DEFAULT_VARS = {
     "db": "DATABASE_URL",
     "db_url": "DATABASE_URL",
