@@ -51,9 +51,7 @@ _FORMAT = "1"
 
 def parse(module: str, path: Path, rel: str, parse_file: Callable[[], Declared]) -> Declared:
     """``parse_file()``, or what it returned for the same bytes of ``path`` under the same name before."""
-    from envcheck._cache import cache_home
-
-    home = cache_home(os.environ, "parsed")
+    home = _home()
     if home is None:
         return parse_file()
     try:
@@ -61,23 +59,31 @@ def parse(module: str, path: Path, rel: str, parse_file: Callable[[], Declared])
             data = fh.read(MAX_SOURCE_BYTES + 1)
     except OSError:
         return parse_file()  # the parser reports it as it always has
-    if len(data) > MAX_SOURCE_BYTES:
-        return parse_file()
-    return parse_bytes(module, rel, data, parse_file)
+    return _remembered(home, module, rel, data, parse_file)
 
 
 def parse_bytes(module: str, rel: str, data: bytes, parse_data: Callable[[], Declared]) -> Declared:
     """``parse_data()`` (a parse of ``data``, the bytes of ``rel``), or what it returned for the same bytes before."""
+    home = _home()
+    if home is None:
+        return parse_data()
+    return _remembered(home, module, rel, data, parse_data)
+
+
+def _home() -> Path | None:
     from envcheck._cache import cache_home
 
-    home = cache_home(os.environ, "parsed")
-    if home is None or len(data) > MAX_SOURCE_BYTES:
-        return parse_data()
+    return cache_home(os.environ, "parsed")
+
+
+def _remembered(home: Path, module: str, rel: str, data: bytes, compute: Callable[[], Declared]) -> Declared:
+    if len(data) > MAX_SOURCE_BYTES:
+        return compute()
     entry_path = home / f"{_digest(module, rel, data)}.json"
     found = _load(entry_path, rel)
     if found is not None:
         return found
-    fragment = parse_data()
+    fragment = compute()
     _store(entry_path, fragment, rel)
     return fragment
 
