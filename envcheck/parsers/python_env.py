@@ -177,8 +177,5 @@ def refs(source: bytes | str, rel: str) -> tuple[EnvRef, ...]:
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return ()
     visitor = _PyVisitor(rel)
-    try:
-        visitor.visit(tree)
-    except RecursionError:
-        return ()
+    visitor.visit(tree)  # iterative: no recursion limit to hit
     return dedupe(iter(sorted(visitor.refs, key=lambda r: (int(r.source.rsplit(":", 1)[1]), r.name))))
