@@ -28,7 +28,9 @@ NORMAL_VERSION = (
 _NORMAL = _regex.compile(NORMAL_VERSION)
 #: A final release in normal form: numbers only (``2.32.3``), no pre, post, dev or local part.
 _FINAL = _regex.compile(rf"{_NUM}(?:\.{_NUM})*")
-_CLAUSE = _regex.compile(r"[ \t]*(==|!=|>=|<=|>|<)[ \t]*([^ \t]+)[ \t]*")
+#: The comparison operators a plain clause uses (no ``~=``, no ``===``), longest first.
+PLAIN_OPERATORS = "==|!=|>=|<=|>|<"
+_CLAUSE = _regex.compile(rf"[ \t]*({PLAIN_OPERATORS})[ \t]*([^ \t]+)[ \t]*")
 
 
 def is_normal_version(raw: str) -> bool:

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from envcheck import _regex
 from envcheck._io import read_text
-from envcheck._pep440 import canonical_name, is_normal_version
+from envcheck._pep440 import PLAIN_OPERATORS, canonical_name, is_normal_version
 from envcheck.errors import EnvcheckError, ParseError
 from envcheck.parsers._suppress import suppressed_rules
 from envcheck.record import record, replace
@@ -153,7 +153,7 @@ def parse_pep508(
 # packaging's tokenizer allows around them.  Anything else — markers, URLs,
 # wildcards, ~=, ===, parentheses — is packaging's to parse.
 _IDENT = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_CLAUSE = r"(?:==|!=|>=|<=|>|<)[ \t]*[^ \t,]+"
+_CLAUSE = rf"(?:{PLAIN_OPERATORS})[ \t]*[^ \t,]+"
 # Matched on the text stripped of spaces and tabs: every run of them left is
 # followed by a fixed character, so no input makes the match backtrack.  The
 # versions are checked afterwards (is_normal_version): one small pattern here
@@ -162,7 +162,7 @@ _SIMPLE_REQ = _regex.compile(
     rf"({_IDENT})(?:[ \t]*\[[ \t]*({_IDENT}(?:[ \t]*,[ \t]*{_IDENT})*)[ \t]*\])?"
     rf"(?:[ \t]*({_CLAUSE}(?:[ \t]*,[ \t]*{_CLAUSE})*))?"
 )
-_CLAUSE_SPLIT = _regex.compile(r"(==|!=|>=|<=|>|<)[ \t]*([^ \t,]+)")
+_CLAUSE_SPLIT = _regex.compile(rf"({PLAIN_OPERATORS})[ \t]*([^ \t,]+)")
 _SEPARATORS = _regex.LazyPattern(r"[-_.]+")
 _OPERATOR = _regex.LazyPattern(r"^(===|==|~=|>=|<=|!=|>|<)")
 _DIRECT_REFERENCE = _regex.LazyPattern(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
