@@ -122,8 +122,8 @@ def parser_for(relpath: str | PurePosixPath) -> str | None:
     if (
         len(parts) > 1
         and parts[-2] in _REQUIREMENTS_DIRS
-        and 0 < name.rfind(".") == len(name) - 4
-        and name[-4:] == ".txt"
+        and name.endswith(".txt")
+        and len(name) > 4  # PurePosixPath(".txt").suffix is "": a dot file has no suffix
     ):
         return "requirements"
     return _by_pattern(name)
