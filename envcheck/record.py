@@ -28,7 +28,7 @@ session) is not a record; it stays a plain class or a standard dataclass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from operator import attrgetter
 
 TYPE_CHECKING = False
@@ -133,7 +133,7 @@ GENERIC_CONSTRUCTIONS = 48
 _set = object.__setattr__
 
 
-def _init_source(names: list[str], defaults: Iterable[str], factories: Iterable[str], post_init: bool) -> str:
+def _init_source(names: list[str], defaults: Collection[str], factories: Collection[str], post_init: bool) -> str:
     params = ["self"]
     body = []
     for name in names:
